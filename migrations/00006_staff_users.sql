@@ -1,10 +1,14 @@
 -- +goose Up
--- Staff accounts (工作人员). password_hash is an argon2id PHC string.
+-- Staff accounts (工作人员), each belonging to a region and optionally a
+-- department, which decide who may manage the account. password_hash is an
+-- argon2id PHC string.
 CREATE TABLE staff_users (
     id                   TEXT NOT NULL PRIMARY KEY,
     username             TEXT NOT NULL,
     display_name         TEXT NOT NULL,
     phone                TEXT NOT NULL DEFAULT '',
+    region_code          TEXT NOT NULL REFERENCES regions (code),
+    dept_id              TEXT REFERENCES departments (id),
     password_hash        TEXT NOT NULL,
     password_changed_at  TIMESTAMP NOT NULL,
     totp_secret          TEXT NOT NULL DEFAULT '',
@@ -19,6 +23,7 @@ CREATE TABLE staff_users (
     version              INTEGER NOT NULL DEFAULT 1
 );
 CREATE UNIQUE INDEX staff_users_username ON staff_users (username);
+CREATE INDEX staff_users_region ON staff_users (region_code ASC);
 
 -- +goose Down
 DROP TABLE staff_users;
