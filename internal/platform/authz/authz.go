@@ -6,6 +6,7 @@
 package authz
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -197,11 +198,11 @@ func (p *Principal) Filter(perm Perm, regionCol, deptPathCol string, next int) (
 		return s
 	}
 	for _, g := range p.Scopes(perm) {
+		if g.DeptPath != "" && deptPathCol == "" {
+			continue // a department grant never reaches rows without a department
+		}
 		c := regionCol + " LIKE " + arg(RegionPrefix(g.Region)+"%")
 		if g.DeptPath != "" {
-			if deptPathCol == "" {
-				continue
-			}
 			c += " AND " + deptPathCol + " LIKE " + arg(g.DeptPath+"%")
 		}
 		conds = append(conds, "("+c+")")
@@ -218,16 +219,33 @@ func (p *Principal) Filter(perm Perm, regionCol, deptPathCol string, next int) (
 // department-bound granter can only grant within their department.
 func (p *Principal) MayGrant(g Grant) bool {
 	t := Target{Region: g.Region, DeptPath: g.DeptPath}
-	switch g.Role {
-	case PlatformAdmin:
-		return p.HasRole(PlatformAdmin) && p.Can(ManageStaff, t)
-	case RegionAdmin, Supervisor:
+	// byOne reports whether one of p's grants with one of roles covers t.
+	byOne := func(roles ...Role) bool {
 		for _, own := range p.Scopes(ManageStaff) {
-			if (own.Role == PlatformAdmin || own.Role == RegionAdmin) && own.Covers(t) {
+			if slices.Contains(roles, own.Role) && own.Covers(t) {
 				return true
 			}
 		}
 		return false
 	}
+	switch g.Role {
+	case PlatformAdmin:
+		return byOne(PlatformAdmin)
+	case RegionAdmin, Supervisor:
+		return byOne(PlatformAdmin, RegionAdmin)
+	}
 	return p.Can(ManageStaff, t)
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal in ctx, or nil when nobody is signed in.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
 }

@@ -13,6 +13,7 @@ const (
 	Conflict                    // the state forbids it
 	Forbidden                   // no grant covers the target
 	Unauthenticated             // not signed in
+	TooMany                     // rate-limited or locked out for a while
 )
 
 // Error is the project's error. Msg and Fields are shown to users; Op and Err only reach the log.
@@ -40,4 +41,23 @@ func KindOf(err error) Kind {
 		return e.Kind
 	}
 	return Internal
+}
+
+// Code returns the machine-readable name of k, used in API problem bodies.
+func (k Kind) Code() string {
+	switch k {
+	case Invalid:
+		return "invalid"
+	case NotFound:
+		return "not_found"
+	case Conflict:
+		return "conflict"
+	case Forbidden:
+		return "forbidden"
+	case Unauthenticated:
+		return "unauthenticated"
+	case TooMany:
+		return "too_many_requests"
+	}
+	return "internal"
 }
