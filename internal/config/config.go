@@ -36,6 +36,7 @@ type Config struct {
 	ShutdownTimeout  time.Duration // grace period for in-flight requests on stop
 	MetricsToken     string        // bearer token required for /metrics; empty: no token
 	TrustProxy       bool          // take the client address from X-Forwarded-For
+	Province         string        // GB/T 2260 code of the province this platform serves
 }
 
 // Option describes one setting: its key (as in the config file), its
@@ -137,6 +138,14 @@ var Options = []Option{
 	{Key: "metrics_token", Default: "", Secret: true, Help: "访问 /metrics 所需的 Bearer 令牌；留空则不校验",
 		set: func(c *Config, v string) error { c.MetricsToken = v; return nil },
 		get: func(c *Config) string { return c.MetricsToken }},
+	{Key: "province", Default: "150000", Help: "本平台服务的省级行政区划代码 (GB/T 2260)",
+		set: func(c *Config, v string) error {
+			if len(v) != 6 || v[2:] != "0000" || strings.Trim(v, "0123456789") != "" || v[:2] == "00" {
+				return fmt.Errorf("want a 6-digit province code such as 150000")
+			}
+			c.Province = v
+			return nil
+		}, get: func(c *Config) string { return c.Province }},
 	{Key: "trust_proxy", Default: "false", Help: "信任反向代理的 X-Forwarded-For 头",
 		set: boolSetter(func(c *Config) *bool { return &c.TrustProxy }), get: func(c *Config) string { return strconv.FormatBool(c.TrustProxy) }},
 }

@@ -80,34 +80,34 @@ func (s *Service) Departments(ctx context.Context, p *authz.Principal, q DeptQue
 	if p == nil {
 		return Page[Department]{}, &errs.Error{Kind: errs.Unauthenticated, Op: "org.Service.Departments", Msg: "请先登录"}
 	}
-	w := &where{}
-	cond, args := p.Filter(authz.ViewOrg, "d.region_code", "d.path", w.next())
-	w.addRaw(cond, args)
+	w := &sqldb.Where{}
+	cond, args := p.Filter(authz.ViewOrg, "d.region_code", "d.path", w.Next())
+	w.AddNumbered(cond, args)
 	return s.departments(ctx, w, q)
 }
 
 // PublicDepartments lists the active departments of exactly one region, for
 // the portal (department names and contacts are public information).
 func (s *Service) PublicDepartments(ctx context.Context, region string, page int) (Page[Department], error) {
-	w := &where{}
-	w.add("d.region_code = ?", region)
+	w := &sqldb.Where{}
+	w.Add("d.region_code = ?", region)
 	active := true
 	return s.departments(ctx, w, DeptQuery{Active: &active, Page: page, PerPage: 100})
 }
 
-func (s *Service) departments(ctx context.Context, w *where, q DeptQuery) (Page[Department], error) {
+func (s *Service) departments(ctx context.Context, w *sqldb.Where, q DeptQuery) (Page[Department], error) {
 	limit, offset := q.norm()
 	if q.Region != "" {
-		w.add("d.region_code LIKE ?", authz.RegionPrefix(q.Region)+"%")
+		w.Add("d.region_code LIKE ?", authz.RegionPrefix(q.Region)+"%")
 	}
 	if q.Q = strings.TrimSpace(q.Q); q.Q != "" {
-		w.add(`d.name LIKE ? ESCAPE '\'`, "%"+sqldb.EscapeLike(q.Q)+"%")
+		w.Add(`d.name LIKE ? ESCAPE '\'`, "%"+sqldb.EscapeLike(q.Q)+"%")
 	}
 	if q.ParentID != "" {
-		w.add("d.parent_id = ?", q.ParentID)
+		w.Add("d.parent_id = ?", q.ParentID)
 	}
 	if q.Active != nil {
-		w.add("d.active = ?", *q.Active)
+		w.Add("d.active = ?", *q.Active)
 	}
 	items, total, err := listDepts(ctx, s.db.R, w, limit, offset)
 	if err != nil {
@@ -319,25 +319,25 @@ func (s *Service) Halls(ctx context.Context, p *authz.Principal, region string) 
 	if p == nil {
 		return nil, &errs.Error{Kind: errs.Unauthenticated, Op: op, Msg: "请先登录"}
 	}
-	w := &where{}
-	cond, args := p.Filter(authz.ViewOrg, "h.region_code", "", w.next())
-	w.addRaw(cond, args)
+	w := &sqldb.Where{}
+	cond, args := p.Filter(authz.ViewOrg, "h.region_code", "", w.Next())
+	w.AddNumbered(cond, args)
 	if region != "" {
-		w.add("h.region_code LIKE ?", authz.RegionPrefix(region)+"%")
+		w.Add("h.region_code LIKE ?", authz.RegionPrefix(region)+"%")
 	}
 	return s.halls(ctx, w)
 }
 
 // PublicHalls lists the active halls within region, for the portal.
 func (s *Service) PublicHalls(ctx context.Context, region string) ([]Hall, error) {
-	w := &where{}
-	w.add("h.region_code = ?", region)
-	w.add("h.active = ?", true)
+	w := &sqldb.Where{}
+	w.Add("h.region_code = ?", region)
+	w.Add("h.active = ?", true)
 	return s.halls(ctx, w)
 }
 
-func (s *Service) halls(ctx context.Context, w *where) ([]Hall, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT `+hallColumns+hallFrom+w.String()+` ORDER BY h.region_code ASC, h.name ASC LIMIT 500`, w.args...)
+func (s *Service) halls(ctx context.Context, w *sqldb.Where) ([]Hall, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+hallColumns+hallFrom+w.String()+` ORDER BY h.region_code ASC, h.name ASC LIMIT 500`, w.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("org.Service.halls: %w", err)
 	}

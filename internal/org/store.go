@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"yiwang/internal/platform/errs"
@@ -35,44 +34,13 @@ func getDept(ctx context.Context, q sqldb.Querier, id string) (Department, error
 	return d, nil
 }
 
-// where collects SQL conditions and their numbered arguments.
-type where struct {
-	conds []string
-	args  []any
-}
-
-// add appends cond, in which each ? becomes the next $N.
-func (w *where) add(cond string, args ...any) {
-	for _, a := range args {
-		w.args = append(w.args, a)
-		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.args)), 1)
-	}
-	w.conds = append(w.conds, cond)
-}
-
-// addRaw appends a condition already numbered from len(w.args)+1.
-func (w *where) addRaw(cond string, args []any) {
-	w.conds = append(w.conds, cond)
-	w.args = append(w.args, args...)
-}
-
-func (w *where) next() int { return len(w.args) + 1 }
-
-func (w *where) String() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
-}
-
-func listDepts(ctx context.Context, q sqldb.Querier, w *where, limit, offset int) ([]Department, int, error) {
+func listDepts(ctx context.Context, q sqldb.Querier, w *sqldb.Where, limit, offset int) ([]Department, int, error) {
 	var total int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*)`+deptFrom+w.String(), w.args...).Scan(&total); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*)`+deptFrom+w.String(), w.Args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("org.listDepts: count: %w", err)
 	}
-	n := len(w.args)
-	rows, err := q.QueryContext(ctx, `SELECT `+deptColumns+deptFrom+w.String()+
-		fmt.Sprintf(` ORDER BY d.region_code ASC, d.sort ASC, d.name ASC LIMIT $%d OFFSET $%d`, n+1, n+2), append(w.args, limit, offset)...)
+	page, args := w.Page(limit, offset)
+	rows, err := q.QueryContext(ctx, `SELECT `+deptColumns+deptFrom+w.String()+` ORDER BY d.region_code ASC, d.sort ASC, d.name ASC`+page, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("org.listDepts: %w", err)
 	}

@@ -51,3 +51,8 @@ func RenderError(w http.ResponseWriter, r *http.Request, status int, detail stri
 	b.Title = heading
 	return shared.Render(w, status, "error.html", ErrorPage{Base: b, Status: status, Heading: heading, Detail: detail, Fields: fields})
 }
+
+// RenderShared renders one of the shared pages (error, API docs).
+func RenderShared(w http.ResponseWriter, status int, name string, data any) error {
+	return shared.Render(w, status, name, data)
+}

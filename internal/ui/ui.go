@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -178,6 +179,14 @@ var Funcs = template.FuncMap{
 		return t.In(Shanghai).Format("2006-01-02")
 	},
 	"add": func(a, b int) int { return a + b },
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			k, _ := kv[i].(string)
+			m[k] = kv[i+1]
+		}
+		return m
+	},
 	"query": func(kv ...string) template.URL {
 		v := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -200,7 +209,8 @@ type Pages struct {
 
 // NewPages parses every *.html file at the top of fsys, each into its own
 // copy of the layout, so each page defines "content" (and optionally
-// "head") without clashing. extra adds domain template functions. A bad
+// "head") without clashing; files named _*.html hold partials shared by all
+// of fsys's pages. extra adds domain template functions. A bad
 // template is an error at start-up, never at request time.
 func NewPages(fsys fs.FS, extra template.FuncMap) (*Pages, error) {
 	base := template.New("layout").Funcs(Funcs)
@@ -211,12 +221,24 @@ func NewPages(fsys fs.FS, extra template.FuncMap) (*Pages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: layout: %w", err)
 	}
+	partials, err := fs.Glob(fsys, "_*.html")
+	if err != nil {
+		return nil, err
+	}
+	if len(partials) > 0 {
+		if base, err = base.ParseFS(fsys, partials...); err != nil {
+			return nil, fmt.Errorf("ui: partials: %w", err)
+		}
+	}
 	names, err := fs.Glob(fsys, "*.html")
 	if err != nil {
 		return nil, err
 	}
 	p := &Pages{set: map[string]*template.Template{}}
 	for _, n := range names {
+		if strings.HasPrefix(n, "_") {
+			continue
+		}
 		t, err := base.Clone()
 		if err != nil {
 			return nil, err
@@ -277,4 +299,21 @@ func subFS(dir string) fs.FS {
 		panic(err)
 	}
 	return sub
+}
+
+// Pager is what the "pager" template needs: Prev and Next are the query
+// strings (other filters kept) of the neighbouring pages.
+type Pager struct {
+	Page, Pages, Total int
+	Prev, Next         template.URL
+}
+
+// NewPager builds a Pager for r's query with page replaced.
+func NewPager(r *http.Request, page, pages, total int) Pager {
+	q := r.URL.Query()
+	at := func(n int) template.URL {
+		q.Set("page", strconv.Itoa(n))
+		return template.URL(q.Encode())
+	}
+	return Pager{Page: page, Pages: pages, Total: total, Prev: at(page - 1), Next: at(page + 1)}
 }

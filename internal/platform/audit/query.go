@@ -3,8 +3,6 @@ package audit
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"yiwang/internal/platform/sqldb"
@@ -26,31 +24,25 @@ type Query struct {
 // by authz.Principal.Filter), newest first, and the number of matches.
 func List(ctx context.Context, db *sqldb.DB, q Query, scope string, scopeArgs []any) ([]Record, int, error) {
 	const op = "audit.List"
-	where := []string{scope}
-	args := append([]any(nil), scopeArgs...)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
+	w := &sqldb.Where{}
+	w.AddNumbered(scope, scopeArgs)
 	if q.Actor != "" {
-		args = append(args, q.Actor, "%"+sqldb.EscapeLike(q.Actor)+"%")
-		n := len(args)
-		where = append(where, fmt.Sprintf(`(actor_id = $%d OR actor_name LIKE $%d ESCAPE '\')`, n-1, n))
+		w.Add(`(actor_id = ? OR actor_name LIKE ? ESCAPE '\')`, q.Actor, "%"+sqldb.EscapeLike(q.Actor)+"%")
 	}
 	if q.Action != "" {
-		add(`action LIKE ? ESCAPE '\'`, sqldb.EscapeLike(q.Action)+"%")
+		w.Add(`action LIKE ? ESCAPE '\'`, sqldb.EscapeLike(q.Action)+"%")
 	}
 	if q.TargetType != "" {
-		add(`target_type = ?`, q.TargetType)
+		w.Add(`target_type = ?`, q.TargetType)
 	}
 	if q.TargetID != "" {
-		add(`target_id = ?`, q.TargetID)
+		w.Add(`target_id = ?`, q.TargetID)
 	}
 	if !q.From.IsZero() {
-		add(`at >= ?`, q.From.UTC())
+		w.Add(`at >= ?`, q.From.UTC())
 	}
 	if !q.To.IsZero() {
-		add(`at < ?`, q.To.UTC())
+		w.Add(`at < ?`, q.To.UTC())
 	}
 	if q.Limit <= 0 || q.Limit > 500 {
 		q.Limit = 50
@@ -58,14 +50,12 @@ func List(ctx context.Context, db *sqldb.DB, q Query, scope string, scopeArgs []
 	if q.Offset < 0 {
 		q.Offset = 0
 	}
-	cond := strings.Join(where, " AND ")
 	var total int
-	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE `+cond, args...).Scan(&total); err != nil {
+	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log`+w.String(), w.Args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("%s: count: %w", op, err)
 	}
-	n := len(args)
-	rows, err := db.R.QueryContext(ctx, `SELECT `+columns+` FROM audit_log WHERE `+cond+
-		fmt.Sprintf(` ORDER BY at DESC, seq DESC LIMIT $%d OFFSET $%d`, n+1, n+2), append(args, q.Limit, q.Offset)...)
+	page, args := w.Page(q.Limit, q.Offset)
+	rows, err := db.R.QueryContext(ctx, `SELECT `+columns+` FROM audit_log`+w.String()+` ORDER BY at DESC, seq DESC`+page, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", op, err)
 	}

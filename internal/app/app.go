@@ -1,0 +1,285 @@
+// Package app is the composition root: configuration → database → services
+// → routes → server. It is the only package that knows every domain.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"yiwang/internal/config"
+	"yiwang/internal/org"
+	"yiwang/internal/platform/outbox"
+	"yiwang/internal/platform/password"
+	"yiwang/internal/platform/sqldb"
+	"yiwang/internal/platform/web"
+	"yiwang/internal/staff"
+	"yiwang/internal/ui"
+)
+
+// Version is the build's version, set with -ldflags "-X yiwang/internal/app.Version=…".
+var Version = "0.1.0-dev"
+
+// Options are the parts tests replace.
+type Options struct {
+	HashParams *password.Params // nil: password.Default
+	Log        *slog.Logger     // nil: from config
+}
+
+// App is a wired Yiwang instance.
+type App struct {
+	Cfg      config.Config
+	Log      *slog.Logger
+	DB       *sqldb.DB
+	Handler  http.Handler
+	Outbox   *outbox.Worker
+	Org      *org.Service
+	Staff    *staff.Service
+	Registry *prometheus.Registry
+	started  time.Time
+}
+
+// NewLogger returns the JSON (or text) logger the configuration asks for.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// Open connects to the configured database and brings it to the current
+// schema: SQLite migrates itself; PostgreSQL must be migrated with
+// `yiwang migrate` (unless migrate is true), so several nodes never race.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, migrate bool) (*sqldb.DB, error) {
+	db, err := sqldb.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if db.Dialect == sqldb.SQLite || migrate {
+		n, err := db.Migrate(ctx)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		if n > 0 {
+			log.Info("database migrated", "engine", db.Dialect, "migrations", n)
+		}
+		return db, nil
+	}
+	cur, latest, err := db.Versions(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if cur < latest {
+		db.Close()
+		return nil, fmt.Errorf("database schema is at version %d, this build needs %d: run `yiwang migrate --db …` first", cur, latest)
+	}
+	return db, nil
+}
+
+// New wires an App on an open, migrated database and loads reference data.
+func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App, error) {
+	log := o.Log
+	if log == nil {
+		log = NewLogger(cfg, os.Stderr)
+	}
+	params := password.Default
+	if o.HashParams != nil {
+		params = *o.HashParams
+	}
+	if _, err := org.LoadRegions(ctx, db, time.Now().In(ui.Shanghai).Format("2006-01-02")); err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a := &App{Cfg: cfg, Log: log, DB: db, Registry: reg, started: time.Now()}
+	a.Org = org.NewService(db)
+	a.Staff = staff.NewService(db, a.Org, password.NewHasher(params, cfg.HashSlots), staff.Settings{
+		SessionTTL: cfg.SessionTTL, SessionMaxAge: cfg.SessionMaxAge, LockoutThreshold: cfg.LockoutThreshold, LockoutDuration: cfg.LockoutDuration,
+	})
+	a.Outbox = outbox.NewWorker(db, outbox.Options{Concurrency: cfg.OutboxWorkers, Poll: cfg.OutboxPoll, Log: log, Registerer: reg})
+	h, err := a.routes()
+	if err != nil {
+		return nil, err
+	}
+	a.Handler = h
+	return a, nil
+}
+
+func (a *App) routes() (http.Handler, error) {
+	ws := &web.Server{Log: a.Log}
+	mux := http.NewServeMux()
+	api := web.NewAPI(mux, Version)
+
+	orgPages, err := org.Pages()
+	if err != nil {
+		return nil, err
+	}
+	staffPages, err := staff.Pages()
+	if err != nil {
+		return nil, err
+	}
+	secure := strings.HasPrefix(a.Cfg.BaseURL, "https://")
+	staffH := staff.NewHandler(a.Staff, a.Org, staffPages, ws, secure)
+	org.NewHandler(a.Org, orgPages, ws, a.Cfg.Province).Routes(mux, api)
+	staffH.Routes(mux)
+	staffH.ConsoleRoutes(mux, a.started, Version)
+
+	mux.Handle("GET /static/", ui.Static())
+	mux.Handle("GET /api/docs", ws.Page(web.DocsPage(api)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /readyz", ws.JSON(func(w http.ResponseWriter, r *http.Request) error {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.DB.Ping(ctx); err != nil {
+			a.Log.ErrorContext(ctx, "readiness check failed", "err", err)
+			web.WriteProblem(w, r, &web.Problem{Type: "about:blank", Title: "Service Unavailable", Status: http.StatusServiceUnavailable, Code: "unavailable", Detail: "数据库不可用"})
+			return nil
+		}
+		return web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": string(a.DB.Dialect)})
+	}))
+	metrics := promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if a.Cfg.MetricsToken != "" && r.Header.Get("Authorization") != "Bearer "+a.Cfg.MetricsToken {
+			web.Fail(w, r, http.StatusUnauthorized, "需要访问令牌")
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { web.Fail(w, r, http.StatusNotFound, "接口不存在") })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		web.Fail(w, r, http.StatusNotFound, "您访问的页面不存在")
+	})
+
+	return web.Wrap(staffH.Middleware(mux), web.Options{Log: a.Log, Metrics: web.NewMetrics(a.Registry), TrustProxy: a.Cfg.TrustProxy}), nil
+}
+
+// Serve listens on the configured address until ctx ends, then shuts down
+// gracefully: no new connections, in-flight requests get ShutdownTimeout.
+// ready, if not nil, receives the bound address once listening.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.Cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (config addr): %w", a.Cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	done := make(chan struct{})
+	go func() { defer close(done); a.Outbox.Run(workCtx) }()
+	go a.housekeeping(workCtx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Log.Info("listening", "addr", ln.Addr().String(), "engine", a.DB.Dialect, "version", Version)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "grace", a.Cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	stopWork()
+	<-done
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: requests still running after %s", a.Cfg.ShutdownTimeout)
+	}
+	return err
+}
+
+// housekeeping purges expired sessions every 10 minutes.
+func (a *App) housekeeping(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := a.Staff.PurgeSessions(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("session purge failed", "err", err)
+		} else if n > 0 {
+			a.Log.Info("expired sessions purged", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Empty reports whether the database holds no departments and no staff —
+// a fresh install that the demo may fill.
+func (a *App) Empty(ctx context.Context) (bool, error) {
+	var n int
+	err := a.DB.R.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM departments) + (SELECT COUNT(*) FROM staff_users)`).Scan(&n)
+	return n == 0, err
+}
+
+// SeedDemo fills an empty database with the demo province and returns the
+// demo logins. It refuses a database that already has data.
+func (a *App) SeedDemo(ctx context.Context) ([]staff.DemoLogin, error) {
+	empty, err := a.Empty(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !empty {
+		return nil, fmt.Errorf("the database already has departments or staff; the demo is only seeded into an empty database")
+	}
+	res, err := a.Org.SeedDemo(ctx, a.Cfg.Province)
+	if err != nil {
+		return nil, err
+	}
+	logins, err := a.Staff.SeedDemo(ctx, a.Cfg.Province, res)
+	if err != nil {
+		return nil, err
+	}
+	a.Log.Info("demo seeded", "departments", res.Departments, "halls", res.Halls, "windows", res.Windows, "staff", len(logins))
+	return logins, nil
+}
+
+// WriteDemoLogins prints the demo logins to w and saves them, readable by
+// the owner only, under the data directory.
+func (a *App) WriteDemoLogins(w io.Writer, logins []staff.DemoLogin) (string, error) {
+	var b strings.Builder
+	b.WriteString("演示账号（仅用于演示，请勿用于生产）:\n")
+	for _, l := range logins {
+		fmt.Fprintf(&b, "  %-11s 密码 %-16s %s（%s，%s）\n", l.Username, l.Password, l.Name, l.Role, l.Scope)
+	}
+	b.WriteString("工作台: /console/login  平台管理员首次登录需绑定身份验证器（TOTP）。\n")
+	fmt.Fprint(w, b.String())
+	if err := os.MkdirAll(a.Cfg.DataDir, 0o750); err != nil {
+		return "", err
+	}
+	path := filepath.Join(a.Cfg.DataDir, "demo-logins.txt")
+	return path, os.WriteFile(path, []byte(b.String()), 0o600)
+}

@@ -1,0 +1,275 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"yiwang/internal/config"
+	"yiwang/internal/platform/audit"
+	"yiwang/internal/platform/authz"
+	"yiwang/internal/platform/errs"
+	"yiwang/internal/staff"
+)
+
+const usage = `yiwang — 一网通办 integrated government service platform
+
+Usage:
+  yiwang [serve] [--addr HOST:PORT] [--db DSN] [--config FILE]   start the server (default)
+  yiwang migrate [--db DSN]             apply database migrations (required on PostgreSQL)
+  yiwang seed --demo [--db DSN]         load the demo province into an empty database
+  yiwang config [--config FILE]         print the effective configuration, secrets redacted
+  yiwang audit verify [--db DSN]        check the audit log's hash chain
+  yiwang staff add --username U --name N --region CODE --role ROLE [--dept ID] --password P
+                                        create a staff account (e.g. the first platform admin)
+  yiwang version                        print the version
+
+DSN: sqlite:PATH or postgres://user@host:5432/db?sslmode=disable
+Every setting can also come from a config file (key = value) or a YIWANG_* variable.
+`
+
+// Main runs one command and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = cmdServe(ctx, args, stdout, stderr, getenv)
+	case "migrate":
+		err = cmdMigrate(ctx, args, stdout, stderr, getenv)
+	case "seed":
+		err = cmdSeed(ctx, args, stdout, stderr, getenv)
+	case "config":
+		var cfg config.Config
+		if cfg, _, err = loadConfig("config", args, stderr, getenv, nil); err == nil {
+			fmt.Fprint(stdout, cfg.Redacted())
+		}
+	case "audit":
+		err = cmdAudit(ctx, args, stdout, stderr, getenv)
+	case "staff":
+		err = cmdStaff(ctx, args, stdout, stderr, getenv)
+	case "version":
+		fmt.Fprintln(stdout, "yiwang", Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "yiwang: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "yiwang:", err)
+		return 1
+	}
+	return 0
+}
+
+// loadConfig parses the common flags (--config, --db, --addr and any extra
+// the command registers) and builds the configuration.
+func loadConfig(name string, args []string, stderr io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet("yiwang "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("config", getenv("YIWANG_CONFIG"), "config file of key = value lines")
+	db := fs.String("db", "", "database: sqlite:PATH or postgres:// URL")
+	addr := fs.String("addr", "", "listen address host:port")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, fs, err
+	}
+	if fs.NArg() > 0 {
+		return config.Config{}, fs, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	flags := map[string]string{}
+	if *db != "" {
+		flags["db"] = *db
+	}
+	if *addr != "" {
+		flags["addr"] = *addr
+	}
+	cfg, err := config.Load(*file, getenv, flags)
+	return cfg, fs, err
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	start := time.Now()
+	cfg, _, err := loadConfig("serve", args, stderr, getenv, nil)
+	if err != nil {
+		return err
+	}
+	log := NewLogger(cfg, stderr)
+	db, err := Open(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a, err := New(ctx, cfg, db, Options{Log: log})
+	if err != nil {
+		return err
+	}
+	if cfg.Demo && db.Dialect == "sqlite" {
+		empty, err := a.Empty(ctx)
+		if err != nil {
+			return err
+		}
+		if empty {
+			logins, err := a.SeedDemo(ctx)
+			if err != nil {
+				return fmt.Errorf("demo seed: %w", err)
+			}
+			path, err := a.WriteDemoLogins(stdout, logins)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "（以上账号已保存到 %s）\n", path)
+		}
+	}
+	return a.Serve(ctx, func(addr string) {
+		log.Info("ready", "url", "http://"+addr+"/", "startup_ms", time.Since(start).Milliseconds())
+		fmt.Fprintf(stdout, "一网 Yiwang %s 已启动: http://%s/  工作台: http://%s/console  (启动耗时 %s)\n", Version, addr, addr, time.Since(start).Round(time.Millisecond))
+	})
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, _, err := loadConfig("migrate", args, stderr, getenv, nil)
+	if err != nil {
+		return err
+	}
+	log := NewLogger(cfg, stderr)
+	db, err := Open(ctx, cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cur, _, err := db.Versions(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database at migration version %d\n", cur)
+	return nil
+}
+
+func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var demo bool
+	cfg, _, err := loadConfig("seed", args, stderr, getenv, func(fs *flag.FlagSet) {
+		fs.BoolVar(&demo, "demo", false, "load the demo province")
+	})
+	if err != nil {
+		return err
+	}
+	if !demo {
+		return fmt.Errorf("seed: say what to load: --demo")
+	}
+	log := NewLogger(cfg, stderr)
+	db, err := Open(ctx, cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a, err := New(ctx, cfg, db, Options{Log: log})
+	if err != nil {
+		return err
+	}
+	logins, err := a.SeedDemo(ctx)
+	if err != nil {
+		return err
+	}
+	path, err := a.WriteDemoLogins(stdout, logins)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "（以上账号已保存到 %s）\n", path)
+	return nil
+}
+
+func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return fmt.Errorf("audit: want `yiwang audit verify`")
+	}
+	cfg, _, err := loadConfig("audit verify", args[1:], stderr, getenv, nil)
+	if err != nil {
+		return err
+	}
+	db, err := Open(ctx, cfg, NewLogger(cfg, stderr), false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := audit.Verify(ctx, db)
+	if err != nil {
+		return err
+	}
+	if !rep.OK {
+		return fmt.Errorf("audit chain BROKEN at entry %d: %s (%d entries read)", rep.BrokenAt, rep.Problem, rep.Entries)
+	}
+	fmt.Fprintf(stdout, "audit chain intact: %d entries\n", rep.Entries)
+	return nil
+}
+
+func cmdStaff(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] != "add" {
+		return fmt.Errorf("staff: want `yiwang staff add …`")
+	}
+	var in staff.UserInput
+	var role string
+	cfg, _, err := loadConfig("staff add", args[1:], stderr, getenv, func(fs *flag.FlagSet) {
+		fs.StringVar(&in.Username, "username", "", "login name")
+		fs.StringVar(&in.DisplayName, "name", "", "display name")
+		fs.StringVar(&in.Region, "region", "", "region code the account belongs to and the role applies at")
+		fs.StringVar(&in.DeptID, "dept", "", "department id (optional)")
+		fs.StringVar(&in.Password, "password", "", "initial password")
+		fs.StringVar(&role, "role", "", "role: "+strings.Join(roleNames(), ", "))
+	})
+	if err != nil {
+		return err
+	}
+	db, err := Open(ctx, cfg, NewLogger(cfg, stderr), false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a, err := New(ctx, cfg, db, Options{Log: NewLogger(cfg, stderr)})
+	if err != nil {
+		return err
+	}
+	r := authz.Role(role)
+	if !r.Valid() {
+		return fmt.Errorf("staff add: --role must be one of %s", strings.Join(roleNames(), ", "))
+	}
+	u, err := a.Staff.Bootstrap(ctx, in, []authz.Grant{{Role: r, Region: in.Region, DeptID: in.DeptID}})
+	if err != nil {
+		return fmt.Errorf("staff add: %w", describe(err))
+	}
+	fmt.Fprintf(stdout, "created staff account %s (%s) as %s at %s\n", u.Username, u.ID, r.Label(), in.Region)
+	return nil
+}
+
+func roleNames() []string {
+	var out []string
+	for _, r := range authz.Roles {
+		out = append(out, string(r))
+	}
+	return out
+}
+
+// describe spells out field errors for the terminal.
+func describe(err error) error {
+	if fe, ok := errors.AsType[*errs.Error](err); ok && len(fe.Fields) > 0 {
+		var parts []string
+		for k, v := range fe.Fields {
+			parts = append(parts, k+": "+v)
+		}
+		return fmt.Errorf("%s (%s)", fe.Msg, strings.Join(parts, "; "))
+	}
+	return err
+}

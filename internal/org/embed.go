@@ -1,0 +1,5 @@
+package org
+
+import "io/fs"
+
+func subFS() (fs.FS, error) { return fs.Sub(templatesFS, "templates") }

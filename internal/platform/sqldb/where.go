@@ -1,0 +1,47 @@
+package sqldb
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Where builds a dynamic WHERE clause with numbered ($N) arguments, for
+// list queries whose filters depend on the request.
+type Where struct {
+	conds []string
+	Args  []any
+}
+
+// Add appends cond, in which each ? becomes the next $N bound to args in order.
+func (w *Where) Add(cond string, args ...any) {
+	for _, a := range args {
+		w.Args = append(w.Args, a)
+		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.Args)), 1)
+	}
+	w.conds = append(w.conds, cond)
+}
+
+// AddNumbered appends a condition already numbered from Next(), such as
+// one made by authz.Principal.Filter, with its arguments.
+func (w *Where) AddNumbered(cond string, args []any) {
+	w.conds = append(w.conds, cond)
+	w.Args = append(w.Args, args...)
+}
+
+// Next returns the number the next argument will get.
+func (w *Where) Next() int { return len(w.Args) + 1 }
+
+// String returns " WHERE a AND b", or "" without conditions.
+func (w *Where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// Page appends LIMIT and OFFSET placeholders and arguments and returns the
+// clause and the full argument list.
+func (w *Where) Page(limit, offset int) (string, []any) {
+	n := len(w.Args)
+	return " LIMIT $" + strconv.Itoa(n+1) + " OFFSET $" + strconv.Itoa(n+2), append(append([]any(nil), w.Args...), limit, offset)
+}
