@@ -136,7 +136,7 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	secure := strings.HasPrefix(a.Cfg.BaseURL, "https://")
-	staffH := staff.NewHandler(a.Staff, a.Org, staffPages, ws, secure)
+	staffH := staff.NewHandler(a.Staff, a.Org, staffPages, ws, secure, a.Cfg.LoginRate)
 	org.NewHandler(a.Org, orgPages, ws, a.Cfg.Province).Routes(mux, api)
 	staffH.Routes(mux)
 	staffH.ConsoleRoutes(mux, a.started, Version)

@@ -30,6 +30,7 @@ type Config struct {
 	SessionMaxAge    time.Duration // absolute staff session lifetime
 	LockoutThreshold int           // failed logins before an account locks
 	LockoutDuration  time.Duration // how long a locked account stays locked
+	LoginRate        int           // sign-in attempts allowed per client address per minute
 	HashSlots        int           // password hashes allowed to run at once
 	OutboxWorkers    int           // concurrent outbox deliveries
 	OutboxPoll       time.Duration // how often the outbox worker looks for work
@@ -123,6 +124,9 @@ var Options = []Option{
 	{Key: "lockout_duration", Default: "15m", Help: "账号锁定时长",
 		set: durationSetter(func(c *Config) *time.Duration { return &c.LockoutDuration }, time.Second, 24*time.Hour),
 		get: func(c *Config) string { return c.LockoutDuration.String() }},
+	{Key: "login_rate", Default: "10", Help: "每个客户端地址每分钟允许的登录尝试次数",
+		set: intSetter(func(c *Config) *int { return &c.LoginRate }, 1, 100000),
+		get: func(c *Config) string { return strconv.Itoa(c.LoginRate) }},
 	{Key: "hash_slots", Default: "2", Help: "同时进行的密码哈希数 (每个占用 64 MiB)",
 		set: intSetter(func(c *Config) *int { return &c.HashSlots }, 1, 64),
 		get: func(c *Config) string { return strconv.Itoa(c.HashSlots) }},

@@ -52,7 +52,7 @@ func (h *Handler) Routes(mux *http.ServeMux, api huma.API) {
 	h.apiRoutes(api)
 	mux.Handle("GET /{$}", h.web.Page(h.home))
 	mux.Handle("GET /regions/{code}", h.web.Page(h.regionPage))
-	mux.Handle("GET /console/{$}", h.web.Page(h.consoleHome))
+	mux.Handle("GET /console", h.web.Page(h.consoleHome))
 	mux.Handle("GET /console/regions/{code}/children", h.web.Page(h.treeChildren))
 	mux.Handle("GET /console/departments", h.web.Page(h.listDepts))
 	mux.Handle("GET /console/departments/new", h.web.Page(h.newDept))

@@ -174,6 +174,9 @@ func (s *Service) placeDept(ctx context.Context, q sqldb.Querier, id string, in 
 // covering its parent.
 func (s *Service) CreateDepartment(ctx context.Context, p *authz.Principal, in DeptInput) (Department, error) {
 	const op = "org.Service.CreateDepartment"
+	if !p.CanAny(authz.ManageDepts) {
+		return Department{}, require(p, authz.ManageDepts, authz.Target{}, op)
+	}
 	if err := in.Check(); err != nil {
 		return Department{}, err
 	}
@@ -370,6 +373,9 @@ func (s *Service) Hall(ctx context.Context, p *authz.Principal, id string) (Hall
 // CreateHall adds a hall in a region where p manages halls.
 func (s *Service) CreateHall(ctx context.Context, p *authz.Principal, in HallInput) (Hall, error) {
 	const op = "org.Service.CreateHall"
+	if !p.CanAny(authz.ManageHalls) {
+		return Hall{}, require(p, authz.ManageHalls, authz.Target{}, op)
+	}
 	if err := in.Check(); err != nil {
 		return Hall{}, err
 	}

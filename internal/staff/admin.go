@@ -126,6 +126,9 @@ func (s *Service) place(ctx context.Context, in UserInput) (authz.Target, error)
 // CreateUser adds an account where p manages staff, with an initial password.
 func (s *Service) CreateUser(ctx context.Context, p *authz.Principal, in UserInput) (User, error) {
 	const op = "staff.Service.CreateUser"
+	if !p.CanAny(authz.ManageStaff) {
+		return User{}, need(p, authz.ManageStaff, authz.Target{}, op)
+	}
 	if err := in.Check(true); err != nil {
 		return User{}, err
 	}

@@ -49,6 +49,7 @@ type Handler struct {
 	pages  *ui.Pages
 	web    *web.Server
 	secure bool // Secure cookies (HTTPS deployments)
+	perMin int  // sign-in attempts per client address per minute
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter // per client IP, for sign-in
@@ -56,8 +57,8 @@ type Handler struct {
 }
 
 // NewHandler returns the staff handler.
-func NewHandler(svc *Service, orgs *org.Service, pages *ui.Pages, ws *web.Server, secure bool) *Handler {
-	return &Handler{svc: svc, orgs: orgs, pages: pages, web: ws, secure: secure, limiters: map[string]*rate.Limiter{}}
+func NewHandler(svc *Service, orgs *org.Service, pages *ui.Pages, ws *web.Server, secure bool, loginsPerMinute int) *Handler {
+	return &Handler{svc: svc, orgs: orgs, pages: pages, web: ws, secure: secure, perMin: max(1, loginsPerMinute), limiters: map[string]*rate.Limiter{}}
 }
 
 type sessionKey struct{}
@@ -129,8 +130,8 @@ func (h *Handler) clearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
-// allow applies the per-address sign-in rate limit: 10 attempts a minute,
-// in bursts of up to 10.
+// allow applies the per-address sign-in rate limit: perMin attempts a
+// minute, in bursts of up to perMin.
 func (h *Handler) allow(ip string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -145,7 +146,7 @@ func (h *Handler) allow(ip string) bool {
 	}
 	l, ok := h.limiters[ip]
 	if !ok {
-		l = rate.NewLimiter(rate.Every(6*time.Second), 10)
+		l = rate.NewLimiter(rate.Every(time.Minute/time.Duration(h.perMin)), h.perMin)
 		h.limiters[ip] = l
 	}
 	return l.Allow()
