@@ -3,9 +3,12 @@ package password
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // cheap keeps unit tests fast; Default is exercised once and in the benchmark.
@@ -330,4 +333,32 @@ func BenchmarkHashDefault(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkBcryptCost12 is the baseline measured in the same run: bcrypt at
+// cost 12, a common choice for the same purpose.
+func BenchmarkBcryptCost12(b *testing.B) {
+	for b.Loop() {
+		if _, err := bcrypt.GenerateFromPassword([]byte("correct horse battery staple"), 12); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyDefaultParallel measures sign-in throughput: verifications
+// per second with every core busy (slots = GOMAXPROCS).
+func BenchmarkVerifyDefaultParallel(b *testing.B) {
+	h := NewHasher(Default, runtime.GOMAXPROCS(0))
+	ctx := context.Background()
+	enc, err := h.Hash(ctx, "correct horse battery staple")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if ok, _, err := h.Verify(ctx, "correct horse battery staple", enc); !ok || err != nil {
+				b.Fatal("verify failed", err)
+			}
+		}
+	})
 }
