@@ -398,18 +398,6 @@ func (h *Handler) parentChoices(ctx context.Context, p *authz.Principal) ([]Depa
 	return out, nil
 }
 
-// renderInvalid re-renders a form with field errors when err is Invalid.
-func renderInvalid(err error, render func(fields map[string]string) error) error {
-	if e, ok := err.(*errs.Error); ok && e.Kind == errs.Invalid {
-		fields := e.Fields
-		if len(fields) == 0 {
-			fields = map[string]string{"_": e.Msg}
-		}
-		return render(fields)
-	}
-	return err
-}
-
 var deptCrumbs = []ui.Crumb{{Href: "/console", Label: "工作台"}, {Href: "/console/departments", Label: "部门管理"}}
 
 func (h *Handler) newDept(w http.ResponseWriter, r *http.Request) error {
@@ -436,7 +424,7 @@ func (h *Handler) createDept(w http.ResponseWriter, r *http.Request) error {
 	in := deptForm(r)
 	d, err := h.svc.CreateDepartment(r.Context(), p, in)
 	if err != nil {
-		return renderInvalid(err, func(f map[string]string) error {
+		return web.FormOr(err, func(f map[string]string) error {
 			parents, perr := h.parentChoices(r.Context(), p)
 			if perr != nil {
 				return perr
@@ -475,7 +463,7 @@ func (h *Handler) updateDept(w http.ResponseWriter, r *http.Request) error {
 	in := deptForm(r)
 	d, err := h.svc.UpdateDepartment(r.Context(), p, r.PathValue("id"), in)
 	if err != nil {
-		return renderInvalid(err, func(f map[string]string) error {
+		return web.FormOr(err, func(f map[string]string) error {
 			old, gerr := h.svc.Department(r.Context(), p, r.PathValue("id"))
 			if gerr != nil {
 				return gerr
@@ -572,7 +560,7 @@ func (h *Handler) createHall(w http.ResponseWriter, r *http.Request) error {
 	in := hallForm(r)
 	hall, err := h.svc.CreateHall(r.Context(), p, in)
 	if err != nil {
-		return renderInvalid(err, func(f map[string]string) error {
+		return web.FormOr(err, func(f map[string]string) error {
 			return h.pages.Render(w, http.StatusUnprocessableEntity, "hall.html", hallPage{Base: ui.ConsoleBase(r, "新建大厅", hallCrumbs...), Form: in, Active: true, Errors: f, CanEdit: true})
 		})
 	}
@@ -625,7 +613,7 @@ func (h *Handler) updateHall(w http.ResponseWriter, r *http.Request) error {
 	in := hallForm(r)
 	active := r.PostFormValue("active") == "true"
 	if _, err := h.svc.UpdateHall(r.Context(), p, id, in, active); err != nil {
-		return renderInvalid(err, func(f map[string]string) error {
+		return web.FormOr(err, func(f map[string]string) error {
 			page, verr := h.hallView(r, p, id)
 			if verr != nil {
 				return verr
@@ -652,7 +640,7 @@ func (h *Handler) createWindow(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	in := windowForm(r)
 	if _, err := h.svc.CreateWindow(r.Context(), p, id, in); err != nil {
-		return renderInvalid(err, func(f map[string]string) error {
+		return web.FormOr(err, func(f map[string]string) error {
 			page, verr := h.hallView(r, p, id)
 			if verr != nil {
 				return verr
@@ -714,7 +702,7 @@ func (h *Handler) updateWindow(w http.ResponseWriter, r *http.Request) error {
 	active := r.PostFormValue("active") == "true"
 	win, err := h.svc.UpdateWindow(r.Context(), p, id, in, active)
 	if err != nil {
-		return renderInvalid(err, func(f map[string]string) error {
+		return web.FormOr(err, func(f map[string]string) error {
 			page, verr := h.windowView(r, p, id)
 			if verr != nil {
 				return verr

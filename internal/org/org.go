@@ -1,7 +1,6 @@
 package org
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -133,7 +132,7 @@ func (in *DeptInput) Check() error {
 	checkLen(f, "address", "地址", in.Address, 0, 200)
 	if in.USCC != "" {
 		if err := idcode.ValidateUSCC(in.USCC); err != nil {
-			f["uscc"] = msgOf(err)
+			f["uscc"] = errs.Message(err)
 		}
 	}
 	if _, _, _, err := ParseRegionCode(in.Region); err != nil {
@@ -279,11 +278,4 @@ func fieldErrors(op string, f map[string]string) error {
 		return nil
 	}
 	return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "请检查填写的内容", Fields: f}
-}
-
-func msgOf(err error) string {
-	if e, ok := errors.AsType[*errs.Error](err); ok {
-		return e.Msg
-	}
-	return err.Error()
 }

@@ -133,7 +133,7 @@ func (s *Service) CreateUser(ctx context.Context, p *authz.Principal, in UserInp
 		return User{}, err
 	}
 	if err := password.Validate(in.Password); err != nil {
-		return User{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: errMsg(err), Fields: map[string]string{"password": errMsg(err)}}
+		return User{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: errs.Message(err), Fields: map[string]string{"password": errs.Message(err)}}
 	}
 	t, err := s.place(ctx, in)
 	if err != nil {
@@ -341,7 +341,7 @@ func (s *Service) ResetTOTP(ctx context.Context, p *authz.Principal, id string) 
 func (s *Service) ResetPassword(ctx context.Context, p *authz.Principal, id, plain string) error {
 	const op = "staff.Service.ResetPassword"
 	if err := password.Validate(plain); err != nil {
-		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: errMsg(err), Fields: map[string]string{"password": errMsg(err)}}
+		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: errs.Message(err), Fields: map[string]string{"password": errs.Message(err)}}
 	}
 	if _, err := s.User(ctx, p, id); err != nil {
 		return err
@@ -362,7 +362,7 @@ func (s *Service) Bootstrap(ctx context.Context, in UserInput, grants []authz.Gr
 		return User{}, err
 	}
 	if err := password.Validate(in.Password); err != nil {
-		return User{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: errMsg(err), Fields: map[string]string{"password": errMsg(err)}}
+		return User{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: errs.Message(err), Fields: map[string]string{"password": errs.Message(err)}}
 	}
 	t, err := s.place(ctx, in)
 	if err != nil {

@@ -188,11 +188,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		switch errs.KindOf(err) {
 		case errs.Unauthenticated:
-			return fail(http.StatusUnauthorized, errMsg(err))
+			return fail(http.StatusUnauthorized, errs.Message(err))
 		case errs.TooMany:
-			return fail(http.StatusTooManyRequests, errMsg(err))
+			return fail(http.StatusTooManyRequests, errs.Message(err))
 		case errs.Forbidden:
-			return fail(http.StatusForbidden, errMsg(err))
+			return fail(http.StatusForbidden, errs.Message(err))
 		}
 		return err
 	}
@@ -248,10 +248,10 @@ func (h *Handler) totpSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := h.svc.VerifySecondFactor(r.Context(), cookie.Value, r.PostFormValue("code")); err != nil {
 		switch errs.KindOf(err) {
 		case errs.Invalid:
-			return h.pages.Render(w, http.StatusUnprocessableEntity, "totp.html", totpPage{Base: ui.ConsoleBase(r, "双因素认证"), Next: next, Error: errMsg(err)})
+			return h.pages.Render(w, http.StatusUnprocessableEntity, "totp.html", totpPage{Base: ui.ConsoleBase(r, "双因素认证"), Next: next, Error: errs.Message(err)})
 		case errs.TooMany:
 			h.clearCookie(w)
-			return h.pages.Render(w, http.StatusTooManyRequests, "login.html", loginPage{Base: ui.ConsoleBase(r, "工作人员登录"), Username: c.user.Username, Next: next, Error: errMsg(err)})
+			return h.pages.Render(w, http.StatusTooManyRequests, "login.html", loginPage{Base: ui.ConsoleBase(r, "工作人员登录"), Username: c.user.Username, Next: next, Error: errs.Message(err)})
 		}
 		return err
 	}
@@ -302,7 +302,7 @@ func (h *Handler) enrollSubmit(w http.ResponseWriter, r *http.Request) error {
 		if gerr != nil {
 			return gerr
 		}
-		page, perr := h.enrollPage(r, u, errMsg(err))
+		page, perr := h.enrollPage(r, u, errs.Message(err))
 		if perr != nil {
 			return perr
 		}
@@ -369,7 +369,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return h.renderAccount(w, r, http.StatusUnprocessableEntity, map[string]string{"confirm": "两次输入的新密码不一致"})
 	}
 	if err := h.svc.ChangePassword(r.Context(), c.user, c.session.ID, r.PostFormValue("current"), next); err != nil {
-		return renderInvalid(err, func(f map[string]string) error { return h.renderAccount(w, r, http.StatusUnprocessableEntity, f) })
+		return web.FormOr(err, func(f map[string]string) error { return h.renderAccount(w, r, http.StatusUnprocessableEntity, f) })
 	}
 	ui.SetFlash(w, "ok", "密码已修改，其他设备上的登录已退出")
 	http.Redirect(w, r, "/console/account", http.StatusSeeOther)
@@ -390,7 +390,7 @@ func (h *Handler) accountTOTP(w http.ResponseWriter, r *http.Request) error {
 		return h.pages.Render(w, http.StatusOK, "enroll.html", page)
 	}
 	if err := h.svc.DisableTOTP(r.Context(), c.user, r.PostFormValue("password")); err != nil {
-		return renderInvalid(err, func(f map[string]string) error { return h.renderAccount(w, r, http.StatusUnprocessableEntity, f) })
+		return web.FormOr(err, func(f map[string]string) error { return h.renderAccount(w, r, http.StatusUnprocessableEntity, f) })
 	}
 	ui.SetFlash(w, "ok", "已关闭双因素认证")
 	http.Redirect(w, r, "/console/account", http.StatusSeeOther)
@@ -408,17 +408,6 @@ func (h *Handler) revokeSession(w http.ResponseWriter, r *http.Request) error {
 	ui.SetFlash(w, "ok", "已结束该会话")
 	http.Redirect(w, r, "/console/account", http.StatusSeeOther)
 	return nil
-}
-
-func renderInvalid(err error, render func(map[string]string) error) error {
-	if e, ok := err.(*errs.Error); ok && e.Kind == errs.Invalid {
-		f := e.Fields
-		if len(f) == 0 {
-			f = map[string]string{"_": e.Msg}
-		}
-		return render(f)
-	}
-	return err
 }
 
 // ---- staff administration ----
@@ -497,7 +486,7 @@ func (h *Handler) createStaff(w http.ResponseWriter, r *http.Request) error {
 	in := userForm(r)
 	u, err := h.svc.CreateUser(r.Context(), p, in)
 	if err != nil {
-		return renderInvalid(err, func(f map[string]string) error {
+		return web.FormOr(err, func(f map[string]string) error {
 			depts, derr := h.depts(r.Context(), p)
 			if derr != nil {
 				return derr
@@ -550,7 +539,7 @@ func (h *Handler) updateStaff(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	in := userForm(r)
 	if _, err := h.svc.UpdateUser(r.Context(), p, id, in); err != nil {
-		return renderInvalid(err, func(f map[string]string) error {
+		return web.FormOr(err, func(f map[string]string) error {
 			page, verr := h.staffView(r, p, id)
 			if verr != nil {
 				return verr
@@ -572,7 +561,7 @@ func (h *Handler) addGrant(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	g := authz.Grant{Role: authz.Role(r.PostFormValue("role")), Region: r.PostFormValue("region"), DeptID: r.PostFormValue("dept_id")}
 	if err := h.svc.AddGrant(r.Context(), p, id, g.Role, g.Region, g.DeptID); err != nil {
-		return renderInvalid(err, func(f map[string]string) error {
+		return web.FormOr(err, func(f map[string]string) error {
 			page, verr := h.staffView(r, p, id)
 			if verr != nil {
 				return verr
@@ -618,7 +607,7 @@ func (h *Handler) staffAction(w http.ResponseWriter, r *http.Request) error {
 		err, msg = h.svc.ResetTOTP(ctx, p, id), "已重置身份验证器，该账号下次登录时需重新绑定"
 	case "password":
 		if err = h.svc.ResetPassword(ctx, p, id, r.PostFormValue("password")); err != nil {
-			return renderInvalid(err, func(f map[string]string) error {
+			return web.FormOr(err, func(f map[string]string) error {
 				page, verr := h.staffView(r, p, id)
 				if verr != nil {
 					return verr

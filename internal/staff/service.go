@@ -357,7 +357,7 @@ func (s *Service) ChangePassword(ctx context.Context, u User, keepSession, curre
 		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "当前密码错误", Fields: map[string]string{"current": "当前密码错误"}}
 	}
 	if err := password.Validate(next); err != nil {
-		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: errMsg(err), Fields: map[string]string{"new": errMsg(err)}}
+		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: errs.Message(err), Fields: map[string]string{"new": errs.Message(err)}}
 	}
 	if current == next {
 		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "新密码不能与当前密码相同", Fields: map[string]string{"new": "新密码不能与当前密码相同"}}
@@ -376,13 +376,6 @@ func (s *Service) ChangePassword(ctx context.Context, u User, keepSession, curre
 		}
 		return audit.Write(ctx, tx, audit.Entry{Action: "staff.password.change", TargetType: "staff_user", TargetID: u.ID, Region: u.Region, DeptPath: u.DeptPath})
 	})
-}
-
-func errMsg(err error) string {
-	if e, ok := errors.AsType[*errs.Error](err); ok {
-		return e.Msg
-	}
-	return err.Error()
 }
 
 // Sessions lists u's live sessions, newest first.

@@ -61,3 +61,13 @@ func (k Kind) Code() string {
 	}
 	return "internal"
 }
+
+// Message returns what a person should read about err: the Msg of its
+// *Error, or a generic text for unclassified errors.
+func Message(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Msg != "" {
+		return e.Msg
+	}
+	return "系统繁忙，请稍后再试"
+}

@@ -335,3 +335,26 @@ func clientIP(r *http.Request, trustProxy bool) string {
 	}
 	return host
 }
+
+// FieldErrors returns the messages of an Invalid error by form field ("_"
+// carries the message when no field is named) and reports whether err was
+// Invalid, so form handlers re-render the form instead of an error page.
+func FieldErrors(err error) (map[string]string, bool) {
+	e, ok := errors.AsType[*errs.Error](err)
+	if !ok || e.Kind != errs.Invalid {
+		return nil, false
+	}
+	if len(e.Fields) == 0 {
+		return map[string]string{"_": e.Msg}, true
+	}
+	return e.Fields, true
+}
+
+// FormOr re-renders a form through render when err is Invalid and returns
+// err unchanged otherwise (for the error page).
+func FormOr(err error, render func(fields map[string]string) error) error {
+	if f, ok := FieldErrors(err); ok {
+		return render(f)
+	}
+	return err
+}
