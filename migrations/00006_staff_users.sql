@@ -1,6 +1,8 @@
 -- +goose Up
 -- Staff accounts (工作人员), each belonging to a region and optionally a
--- department, which decide who may manage the account. password_hash is an
+-- department, which decide who may manage the account. dept_path is staff's
+-- copy of the department's ancestry (org owns departments; staff keeps the
+-- copy current from org.department.moved events). password_hash is an
 -- argon2id PHC string.
 CREATE TABLE staff_users (
     id                   TEXT NOT NULL PRIMARY KEY,
@@ -9,6 +11,7 @@ CREATE TABLE staff_users (
     phone                TEXT NOT NULL DEFAULT '',
     region_code          TEXT NOT NULL REFERENCES regions (code),
     dept_id              TEXT REFERENCES departments (id),
+    dept_path            TEXT NOT NULL DEFAULT '',
     password_hash        TEXT NOT NULL,
     password_changed_at  TIMESTAMP NOT NULL,
     totp_secret          TEXT NOT NULL DEFAULT '',

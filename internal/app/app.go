@@ -114,6 +114,7 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 		SessionTTL: cfg.SessionTTL, SessionMaxAge: cfg.SessionMaxAge, LockoutThreshold: cfg.LockoutThreshold, LockoutDuration: cfg.LockoutDuration,
 	})
 	a.Outbox = outbox.NewWorker(db, outbox.Options{Concurrency: cfg.OutboxWorkers, Poll: cfg.OutboxPoll, Log: log, Registerer: reg})
+	a.Outbox.Handle(org.TopicDepartmentMoved, a.Staff.OnDepartmentMoved)
 	h, err := a.routes()
 	if err != nil {
 		return nil, err

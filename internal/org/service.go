@@ -9,8 +9,20 @@ import (
 	"yiwang/internal/platform/audit"
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
+	"yiwang/internal/platform/outbox"
 	"yiwang/internal/platform/sqldb"
 )
+
+// TopicDepartmentMoved is the outbox topic of DepartmentMoved events.
+const TopicDepartmentMoved = "org.department.moved"
+
+// DepartmentMoved says a department (and so its whole subtree) got a new
+// ancestry path. Receivers re-read the paths they keep.
+type DepartmentMoved struct {
+	ID      string `json:"id"`
+	OldPath string `json:"old_path"`
+	NewPath string `json:"new_path"`
+}
 
 // Service is the org domain's operations. Every method that takes a
 // principal checks it; methods without one serve public reference data.
@@ -144,6 +156,61 @@ func (s *Service) DepartmentRef(ctx context.Context, id string) (DeptRef, error)
 	return DeptRef{ID: d.ID, Name: d.Name, Region: d.Region, Path: d.Path, Active: d.Active}, nil
 }
 
+// DepartmentRefs returns the departments with the given ids, unchecked, by id.
+func (s *Service) DepartmentRefs(ctx context.Context, ids []string) (map[string]DeptRef, error) {
+	out := map[string]DeptRef{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	w := &sqldb.Where{}
+	w.AddIn("d.id", ids)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT d.id, d.name, d.region_code, d.path, d.active FROM departments d`+w.String(), w.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("org.Service.DepartmentRefs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d DeptRef
+		if err := rows.Scan(&d.ID, &d.Name, &d.Region, &d.Path, &d.Active); err != nil {
+			return nil, err
+		}
+		out[d.ID] = d
+	}
+	return out, rows.Err()
+}
+
+// RegionNames returns the names of the given region codes, by code.
+func (s *Service) RegionNames(ctx context.Context, codes []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(codes) == 0 {
+		return out, nil
+	}
+	w := &sqldb.Where{}
+	w.AddIn("code", codes)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT code, name FROM regions`+w.String(), w.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("org.Service.RegionNames: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code, name string
+		if err := rows.Scan(&code, &name); err != nil {
+			return nil, err
+		}
+		out[code] = name
+	}
+	return out, rows.Err()
+}
+
+// Dataset returns the version and size of the loaded region data.
+func (s *Service) Dataset(ctx context.Context) (version string, rows int, err error) {
+	err = s.db.R.QueryRowContext(ctx, `SELECT version, rows FROM reference_datasets WHERE name = 'regions'`).Scan(&version, &rows)
+	if err != nil {
+		return "", 0, fmt.Errorf("org.Service.Dataset: %w", err)
+	}
+	return version, rows, nil
+}
+
 func deptTarget(d Department) authz.Target { return authz.Target{Region: d.Region, DeptPath: d.Path} }
 
 // placeDept checks that in.Region exists and that the parent (if any)
@@ -256,6 +323,10 @@ func (s *Service) UpdateDepartment(ctx context.Context, p *authz.Principal, id s
 				newPath, len(old.Path)+1, old.Path+"%", id)
 			if err != nil {
 				return fmt.Errorf("%s: move subtree: %w", op, err)
+			}
+			// Domains that keep department paths (staff scopes) re-read them.
+			if _, err := outbox.Enqueue(ctx, tx, TopicDepartmentMoved, DepartmentMoved{ID: id, OldPath: old.Path, NewPath: newPath}); err != nil {
+				return err
 			}
 		}
 		return audit.Write(ctx, tx, audit.Entry{Action: "org.department.update", TargetType: "department", TargetID: id,

@@ -10,6 +10,7 @@ import (
 	"yiwang/internal/platform/audit"
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
+	"yiwang/internal/platform/outbox"
 	"yiwang/internal/platform/password"
 	"yiwang/internal/platform/sqldb"
 )
@@ -45,11 +46,11 @@ func (s *Service) Users(ctx context.Context, p *authz.Principal, q UserQuery) (o
 		q.PerPage = 50
 	}
 	w := &sqldb.Where{}
-	cond, args := p.Filter(authz.ViewOrg, "u.region_code", "d.path", w.Next())
+	cond, args := p.Filter(authz.ViewOrg, "u.region_code", "u.dept_path", w.Next())
 	w.AddNumbered(cond, args)
 	if q.Q = strings.TrimSpace(q.Q); q.Q != "" {
 		like := "%" + sqldb.EscapeLike(strings.ToLower(q.Q)) + "%"
-		w.Add(`(u.username LIKE ? ESCAPE '\' OR u.display_name LIKE ? ESCAPE '\')`, like, like)
+		w.Add(`(u.username LIKE ? ESCAPE '\' OR LOWER(u.display_name) LIKE ? ESCAPE '\')`, like, like)
 	}
 	if q.Region != "" {
 		w.Add("u.region_code LIKE ?", authz.RegionPrefix(q.Region)+"%")
@@ -80,7 +81,34 @@ func (s *Service) Users(ctx context.Context, p *authz.Principal, q UserQuery) (o
 			return org.Page[User]{}, err
 		}
 	}
+	if err := s.name(ctx, out.Items); err != nil {
+		return org.Page[User]{}, err
+	}
 	return out, nil
+}
+
+// name fills in region and department names from org.
+func (s *Service) name(ctx context.Context, users []User) error {
+	var codes, ids []string
+	for _, u := range users {
+		codes = append(codes, u.Region)
+		if u.DeptID != "" {
+			ids = append(ids, u.DeptID)
+		}
+	}
+	regions, err := s.org.RegionNames(ctx, codes)
+	if err != nil {
+		return err
+	}
+	depts, err := s.org.DepartmentRefs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range users {
+		users[i].RegionName = regions[users[i].Region]
+		users[i].DeptName = depts[users[i].DeptID].Name
+	}
+	return nil
 }
 
 // User returns one account p may see; out of scope looks like absent.
@@ -89,6 +117,11 @@ func (s *Service) User(ctx context.Context, p *authz.Principal, id string) (User
 	if err != nil {
 		return User{}, err
 	}
+	one := []User{u}
+	if err := s.name(ctx, one); err != nil {
+		return User{}, err
+	}
+	u = one[0]
 	if p == nil {
 		return User{}, &errs.Error{Kind: errs.Unauthenticated, Op: "staff.Service.User", Msg: "请先登录"}
 	}
@@ -159,8 +192,8 @@ func (s *Service) CreateUser(ctx context.Context, p *authz.Principal, in UserInp
 func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, id string, in UserInput, hash string, t authz.Target) error {
 	const op = "staff.Service.insertUser"
 	now := s.now()
-	_, err := tx.ExecContext(ctx, `INSERT INTO staff_users (id, username, display_name, phone, region_code, dept_id, password_hash, password_changed_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)`, id, in.Username, in.DisplayName, in.Phone, in.Region, nullable(in.DeptID), hash, now)
+	_, err := tx.ExecContext(ctx, `INSERT INTO staff_users (id, username, display_name, phone, region_code, dept_id, dept_path, password_hash, password_changed_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9)`, id, in.Username, in.DisplayName, in.Phone, in.Region, nullable(in.DeptID), t.DeptPath, hash, now)
 	if sqldb.IsUniqueViolation(err) {
 		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "用户名已被使用", Fields: map[string]string{"username": "用户名已被使用"}, Err: err}
 	}
@@ -191,8 +224,8 @@ func (s *Service) UpdateUser(ctx context.Context, p *authz.Principal, id string,
 		}
 	}
 	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE staff_users SET display_name = $1, phone = $2, region_code = $3, dept_id = $4, updated_at = $5, version = version + 1
-			WHERE id = $6 AND version = $7`, in.DisplayName, in.Phone, in.Region, nullable(in.DeptID), s.now(), id, in.Version)
+		res, err := tx.ExecContext(ctx, `UPDATE staff_users SET display_name = $1, phone = $2, region_code = $3, dept_id = $4, dept_path = $5,
+			updated_at = $6, version = version + 1 WHERE id = $7 AND version = $8`, in.DisplayName, in.Phone, in.Region, nullable(in.DeptID), t.DeptPath, s.now(), id, in.Version)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
@@ -250,14 +283,57 @@ func (s *Service) AddGrant(ctx context.Context, p *authz.Principal, id string, r
 			return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "该账号已有相同授权"}
 		}
 	}
+	return sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error { return s.insertGrant(ctx, tx, u, g, p.UserID) })
+}
+
+// insertGrant stores g for u and audits it.
+func (s *Service) insertGrant(ctx context.Context, tx *sql.Tx, u User, g authz.Grant, by string) error {
+	gid := sqldb.NewID()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO role_grants (id, user_id, role, region_code, dept_id, dept_path, granted_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, gid, u.ID, string(g.Role), g.Region, nullable(g.DeptID), g.DeptPath, by, s.now()); err != nil {
+		return fmt.Errorf("staff.Service.insertGrant: %w", err)
+	}
+	return audit.Write(ctx, tx, audit.Entry{Action: "staff.grant.add", TargetType: "staff_user", TargetID: u.ID, Region: u.Region, DeptPath: u.DeptPath,
+		Detail: map[string]string{"grant_id": gid, "role": string(g.Role), "region": g.Region, "dept_id": g.DeptID}})
+}
+
+// OnDepartmentMoved is the outbox handler for org.department.moved: every
+// account and grant whose department lies in the moved subtree re-reads its
+// department's current path from org. Re-reading (rather than applying the
+// event's prefixes) makes redelivery and reordering harmless.
+func (s *Service) OnDepartmentMoved(ctx context.Context, m outbox.Message) error {
+	var ev org.DepartmentMoved
+	if err := m.Decode(&ev); err != nil {
+		return fmt.Errorf("staff.OnDepartmentMoved: %w", err)
+	}
+	like := "%/" + sqldb.EscapeLike(ev.ID) + "/%"
 	return sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		gid := sqldb.NewID()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO role_grants (id, user_id, role, region_code, dept_id, granted_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			gid, u.ID, string(g.Role), g.Region, nullable(g.DeptID), p.UserID, s.now()); err != nil {
-			return fmt.Errorf("%s: %w", op, err)
+		for _, table := range []string{"staff_users", "role_grants"} {
+			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT dept_id FROM `+table+` WHERE dept_path LIKE $1 ESCAPE '\'`, like)
+			if err != nil {
+				return err
+			}
+			var ids []string
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			refs, err := s.org.DepartmentRefs(ctx, ids)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET dept_path = $1 WHERE dept_id = $2`, refs[id].Path, id); err != nil {
+					return err
+				}
+			}
 		}
-		return audit.Write(ctx, tx, audit.Entry{Action: "staff.grant.add", TargetType: "staff_user", TargetID: u.ID, Region: u.Region, DeptPath: u.DeptPath,
-			Detail: map[string]string{"grant_id": gid, "role": string(g.Role), "region": g.Region, "dept_id": g.DeptID}})
+		return nil
 	})
 }
 
@@ -378,16 +454,19 @@ func (s *Service) Bootstrap(ctx context.Context, in UserInput, grants []authz.Gr
 		if err := s.insertUser(ctx, tx, id, in, hash, t); err != nil {
 			return err
 		}
+		u := User{ID: id, Region: t.Region, DeptPath: t.DeptPath}
 		for _, g := range grants {
 			if !g.Role.Valid() {
 				return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "未知角色 " + string(g.Role)}
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO role_grants (id, user_id, role, region_code, dept_id, granted_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-				sqldb.NewID(), id, string(g.Role), g.Region, nullable(g.DeptID), "system", s.now()); err != nil {
-				return fmt.Errorf("%s: grant: %w", op, err)
+			if g.DeptID != "" {
+				d, err := s.org.DepartmentRef(ctx, g.DeptID)
+				if err != nil {
+					return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "授权部门不存在", Err: err}
+				}
+				g.DeptPath = d.Path
 			}
-			if err := audit.Write(ctx, tx, audit.Entry{Action: "staff.grant.add", TargetType: "staff_user", TargetID: id, Region: t.Region, DeptPath: t.DeptPath,
-				Detail: map[string]string{"role": string(g.Role), "region": g.Region, "dept_id": g.DeptID}}); err != nil {
+			if err := s.insertGrant(ctx, tx, u, g, "system"); err != nil {
 				return err
 			}
 		}

@@ -126,7 +126,7 @@ func (h *Handler) system(w http.ResponseWriter, r *http.Request, started time.Ti
 	if data.Outbox, err = outbox.Count(ctx, h.svc.db); err != nil {
 		return err
 	}
-	if err := h.svc.db.R.QueryRowContext(ctx, `SELECT rows, version FROM reference_datasets WHERE name = 'regions'`).Scan(&data.Regions, &data.Dataset); err != nil {
+	if data.Dataset, data.Regions, err = h.orgs.Dataset(ctx); err != nil {
 		return err
 	}
 	return h.pages.Render(w, http.StatusOK, "system.html", data)

@@ -13,16 +13,16 @@ import (
 	"yiwang/internal/platform/sqldb"
 )
 
-const userColumns = `u.id, u.username, u.display_name, u.phone, u.region_code, r.name, COALESCE(u.dept_id, ''), COALESCE(d.name, ''), COALESCE(d.path, ''),
+const userColumns = `u.id, u.username, u.display_name, u.phone, u.region_code, COALESCE(u.dept_id, ''), u.dept_path,
 	u.password_hash, u.totp_secret, u.totp_enabled, u.totp_last_counter, u.failed_logins, u.locked_until, u.disabled, u.last_login_at,
 	u.created_at, u.updated_at, u.version`
 
-const userFrom = ` FROM staff_users u JOIN regions r ON r.code = u.region_code LEFT JOIN departments d ON d.id = u.dept_id`
+const userFrom = ` FROM staff_users u`
 
 func scanUser(s interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var locked, last sql.NullTime
-	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Phone, &u.Region, &u.RegionName, &u.DeptID, &u.DeptName, &u.DeptPath,
+	err := s.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Phone, &u.Region, &u.DeptID, &u.DeptPath,
 		&u.PasswordHash, &u.TOTPSecret, &u.TOTPEnabled, &u.TOTPCounter, &u.FailedLogins, &locked, &u.Disabled, &last,
 		&u.CreatedAt, &u.UpdatedAt, &u.Version)
 	u.LockedUntil, u.LastLoginAt = locked.Time, last.Time
@@ -43,8 +43,8 @@ func getUser(ctx context.Context, q sqldb.Querier, col, v string) (User, error) 
 }
 
 func grantsOf(ctx context.Context, q sqldb.Querier, userID string) ([]authz.Grant, error) {
-	rows, err := q.QueryContext(ctx, `SELECT g.id, g.role, g.region_code, COALESCE(g.dept_id, ''), COALESCE(d.path, '')
-		FROM role_grants g LEFT JOIN departments d ON d.id = g.dept_id WHERE g.user_id = $1 ORDER BY g.created_at ASC, g.id ASC`, userID)
+	rows, err := q.QueryContext(ctx, `SELECT id, role, region_code, COALESCE(dept_id, ''), dept_path
+		FROM role_grants WHERE user_id = $1 ORDER BY created_at ASC, id ASC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("staff.grantsOf: %w", err)
 	}

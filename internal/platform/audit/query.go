@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"yiwang/internal/platform/sqldb"
@@ -27,7 +28,7 @@ func List(ctx context.Context, db *sqldb.DB, q Query, scope string, scopeArgs []
 	w := &sqldb.Where{}
 	w.AddNumbered(scope, scopeArgs)
 	if q.Actor != "" {
-		w.Add(`(actor_id = ? OR actor_name LIKE ? ESCAPE '\')`, q.Actor, "%"+sqldb.EscapeLike(q.Actor)+"%")
+		w.Add(`(actor_id = ? OR LOWER(actor_name) LIKE ? ESCAPE '\')`, q.Actor, "%"+sqldb.EscapeLike(strings.ToLower(q.Actor))+"%")
 	}
 	if q.Action != "" {
 		w.Add(`action LIKE ? ESCAPE '\'`, sqldb.EscapeLike(q.Action)+"%")

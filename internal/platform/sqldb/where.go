@@ -45,3 +45,17 @@ func (w *Where) Page(limit, offset int) (string, []any) {
 	n := len(w.Args)
 	return " LIMIT $" + strconv.Itoa(n+1) + " OFFSET $" + strconv.Itoa(n+2), append(append([]any(nil), w.Args...), limit, offset)
 }
+
+// AddIn appends "col IN ($n, …)" over vals; with no vals the condition is false.
+func (w *Where) AddIn(col string, vals []string) {
+	if len(vals) == 0 {
+		w.conds = append(w.conds, "1 = 0")
+		return
+	}
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		w.Args = append(w.Args, v)
+		ph[i] = "$" + strconv.Itoa(len(w.Args))
+	}
+	w.conds = append(w.conds, col+" IN ("+strings.Join(ph, ", ")+")")
+}
