@@ -67,7 +67,9 @@ func ParseRegionCode(code string) (norm string, level Level, parent string, err 
 	}
 	switch {
 	case len(code) == 9:
-		if code[6:] == "000" {
+		// A township lies in a county, or directly in a prefecture-level
+		// city without counties (东莞 441900xxx); never directly in a province.
+		if code[6:] == "000" || code[2:4] == "00" {
 			return "", "", "", bad
 		}
 		return code, Township, code[:6], nil
@@ -75,6 +77,8 @@ func ParseRegionCode(code string) (norm string, level Level, parent string, err 
 		return code, Province, "", nil
 	case code[4:] == "00":
 		return code, City, code[:2] + "0000", nil
+	case code[2:4] == "00":
+		return "", "", "", bad // a county needs a prefecture part
 	}
 	return code, County, code[:4] + "00", nil
 }
@@ -135,8 +139,10 @@ func (in *DeptInput) Check() error {
 			f["uscc"] = errs.Message(err)
 		}
 	}
-	if _, _, _, err := ParseRegionCode(in.Region); err != nil {
+	if norm, _, _, err := ParseRegionCode(in.Region); err != nil {
 		f["region"] = "请选择有效的行政区划"
+	} else {
+		in.Region = norm
 	}
 	if in.Sort < 0 || in.Sort > 100000 {
 		f["sort"] = "排序号应在0至100000之间"
@@ -178,8 +184,10 @@ func (in *HallInput) Check() error {
 	checkLen(f, "address", "地址", in.Address, 0, 200)
 	checkLen(f, "phone", "联系电话", in.Phone, 0, 40)
 	checkLen(f, "hours", "办公时间", in.Hours, 0, 200)
-	if _, _, _, err := ParseRegionCode(in.Region); err != nil {
+	if norm, _, _, err := ParseRegionCode(in.Region); err != nil {
 		f["region"] = "请选择有效的行政区划"
+	} else {
+		in.Region = norm
 	}
 	return fieldErrors("org.HallInput.Check", f)
 }
@@ -253,8 +261,11 @@ func (in *WindowInput) Check() error {
 	if !valid {
 		f["kind"] = "请选择窗口类型"
 	}
-	if in.Kind == Specialized && in.DeptID == "" {
+	switch {
+	case in.Kind == Specialized && in.DeptID == "":
 		f["dept_id"] = "专业窗口须指定进驻部门"
+	case in.Kind != Specialized && in.DeptID != "":
+		f["dept_id"] = "只有专业窗口需要指定进驻部门"
 	}
 	return fieldErrors("org.WindowInput.Check", f)
 }

@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -214,9 +215,10 @@ func (s *Service) Dataset(ctx context.Context) (version string, rows int, err er
 func deptTarget(d Department) authz.Target { return authz.Target{Region: d.Region, DeptPath: d.Path} }
 
 // placeDept checks that in.Region exists and that the parent (if any)
-// exists, lies in a region containing in.Region and is not id itself or
-// below it; it returns the parent.
-func (s *Service) placeDept(ctx context.Context, q sqldb.Querier, id string, in DeptInput) (parent Department, err error) {
+// exists and is visible to p, lies in a region containing in.Region and is
+// not id itself or below it; it returns the parent. A parent p may not see
+// gets the same answer as one that does not exist.
+func (s *Service) placeDept(ctx context.Context, q sqldb.Querier, p *authz.Principal, id string, in DeptInput) (parent Department, err error) {
 	if _, err := s.Region(ctx, in.Region); err != nil {
 		return Department{}, &errs.Error{Kind: errs.Invalid, Op: "org.placeDept", Msg: "所选行政区划不存在", Fields: map[string]string{"region": "所选行政区划不存在"}}
 	}
@@ -224,6 +226,9 @@ func (s *Service) placeDept(ctx context.Context, q sqldb.Querier, id string, in 
 		return Department{}, nil
 	}
 	parent, err = getDept(ctx, q, in.ParentID)
+	if err == nil && !p.Can(authz.ViewOrg, deptTarget(parent)) {
+		err = errors.New("parent outside the caller's scope")
+	}
 	if err != nil {
 		return Department{}, &errs.Error{Kind: errs.Invalid, Op: "org.placeDept", Msg: "上级部门不存在", Fields: map[string]string{"parent_id": "上级部门不存在"}}
 	}
@@ -249,7 +254,7 @@ func (s *Service) CreateDepartment(ctx context.Context, p *authz.Principal, in D
 	}
 	var d Department
 	err := sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		parent, err := s.placeDept(ctx, tx, "", in)
+		parent, err := s.placeDept(ctx, tx, p, "", in)
 		if err != nil {
 			return err
 		}
@@ -296,7 +301,7 @@ func (s *Service) UpdateDepartment(ctx context.Context, p *authz.Principal, id s
 		if err := require(p, authz.ManageDepts, deptTarget(old), op); err != nil {
 			return err
 		}
-		parent, err := s.placeDept(ctx, tx, id, in)
+		parent, err := s.placeDept(ctx, tx, p, id, in)
 		if err != nil {
 			return err
 		}
@@ -307,6 +312,11 @@ func (s *Service) UpdateDepartment(ctx context.Context, p *authz.Principal, id s
 		newPath += id + "/"
 		if err := require(p, authz.ManageDepts, authz.Target{Region: in.Region, DeptPath: newPath}, op); err != nil {
 			return err
+		}
+		if in.Region != old.Region {
+			if err := subtreeWithin(ctx, tx, old.Path, id, in.Region); err != nil {
+				return err
+			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE departments SET name = $1, short_name = $2, uscc = $3, region_code = $4, parent_id = $5,
 			path = $6, phone = $7, address = $8, sort = $9, updated_at = $10, version = version + 1 WHERE id = $11 AND version = $12`,
@@ -336,6 +346,28 @@ func (s *Service) UpdateDepartment(ctx context.Context, p *authz.Principal, id s
 		return Department{}, err
 	}
 	return s.Department(ctx, p, id)
+}
+
+// subtreeWithin checks that every department below path (other than id)
+// lies within region, so a department's region change never leaves its
+// sub-departments outside it.
+func subtreeWithin(ctx context.Context, q sqldb.Querier, path, id, region string) error {
+	rows, err := q.QueryContext(ctx, `SELECT name, region_code FROM departments WHERE path LIKE $1 AND id <> $2`, path+"%", id)
+	if err != nil {
+		return fmt.Errorf("org.subtreeWithin: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, code string
+		if err := rows.Scan(&name, &code); err != nil {
+			return err
+		}
+		if !authz.RegionWithin(code, region) {
+			msg := "下级部门“" + name + "”不在新的行政区划范围内，请先调整下级部门"
+			return &errs.Error{Kind: errs.Invalid, Op: "org.subtreeWithin", Msg: msg, Fields: map[string]string{"region": msg}}
+		}
+	}
+	return rows.Err()
 }
 
 func changes(old Department, in DeptInput) map[string][2]any {

@@ -82,7 +82,8 @@ func deptWriteErr(op string, err error) error {
 		}
 		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: msg, Fields: map[string]string{field: msg}, Err: err}
 	case sqldb.IsForeignKeyViolation(err):
-		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "所选行政区划或上级部门不存在", Err: err}
+		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "所选行政区划或上级部门不存在",
+			Fields: map[string]string{"region": "请确认行政区划代码", "parent_id": "请确认上级部门"}, Err: err}
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
