@@ -25,6 +25,18 @@ func need(p *authz.Principal, perm authz.Perm, t authz.Target, op string) error 
 	return nil
 }
 
+// mayManage is ManageableBy as an error: Forbidden, or Unauthenticated
+// without a principal.
+func mayManage(p *authz.Principal, u User, op string) error {
+	if err := need(p, authz.ManageStaff, u.Target(), op); err != nil {
+		return err
+	}
+	if !u.ManageableBy(p) {
+		return &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "该账号拥有您无权授予的角色，只能由更高权限的管理员管理"}
+	}
+	return nil
+}
+
 // UserQuery filters staff lists.
 type UserQuery struct {
 	Q       string // part of username or name
@@ -218,10 +230,11 @@ func (s *Service) UpdateUser(ctx context.Context, p *authz.Principal, id string,
 	if err != nil {
 		return User{}, err
 	}
-	for _, target := range []authz.Target{old.Target(), t} {
-		if err := need(p, authz.ManageStaff, target, op); err != nil {
-			return User{}, err
-		}
+	if err := mayManage(p, old, op); err != nil {
+		return User{}, err
+	}
+	if err := need(p, authz.ManageStaff, t, op); err != nil {
+		return User{}, err
 	}
 	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE staff_users SET display_name = $1, phone = $2, region_code = $3, dept_id = $4, dept_path = $5,
@@ -371,7 +384,7 @@ func (s *Service) adminAction(ctx context.Context, p *authz.Principal, id, op, a
 	if err != nil {
 		return err
 	}
-	if err := need(p, authz.ManageStaff, u.Target(), op); err != nil {
+	if err := mayManage(p, u, op); err != nil {
 		return err
 	}
 	if u.ID == p.UserID && action == "staff.user.disable" {
@@ -419,7 +432,11 @@ func (s *Service) ResetPassword(ctx context.Context, p *authz.Principal, id, pla
 	if err := password.Validate(plain); err != nil {
 		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: errs.Message(err), Fields: map[string]string{"password": errs.Message(err)}}
 	}
-	if _, err := s.User(ctx, p, id); err != nil {
+	u, err := s.User(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if err := mayManage(p, u, op); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, plain)

@@ -516,7 +516,7 @@ func (h *Handler) staffView(r *http.Request, p *authz.Principal, id string) (sta
 	return staffPage{Base: ui.ConsoleBase(r, u.DisplayName, staffCrumbs...), User: u,
 		Form:      UserInput{Username: u.Username, DisplayName: u.DisplayName, Phone: u.Phone, Region: u.Region, DeptID: u.DeptID, Version: u.Version},
 		GrantForm: authz.Grant{Role: authz.WindowClerk, Region: u.Region, DeptID: u.DeptID},
-		Depts:     depts, CanManage: p.Can(authz.ManageStaff, u.Target()), Now: h.svc.now(), MayRemove: may}, nil
+		Depts:     depts, CanManage: u.ManageableBy(p), Now: h.svc.now(), MayRemove: may}, nil
 }
 
 func (h *Handler) showStaff(w http.ResponseWriter, r *http.Request) error {

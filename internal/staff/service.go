@@ -131,7 +131,6 @@ func (s *Service) Login(ctx context.Context, username, plain, ip, userAgent stri
 func (s *Service) failed(ctx context.Context, u User, why string) error {
 	now := s.now()
 	var locked time.Time
-	left := 0
 	err := sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `UPDATE staff_users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins`, u.ID).Scan(&n); err != nil {
@@ -145,7 +144,6 @@ func (s *Service) failed(ctx context.Context, u User, why string) error {
 			}
 			action = "staff.user.locked"
 		}
-		left = s.set.LockoutThreshold - n
 		return audit.Write(ctx, tx, audit.Entry{Action: action, TargetType: "staff_user", TargetID: u.ID, Region: u.Region, DeptPath: u.DeptPath,
 			Detail: map[string]any{"username": u.Username, "reason": why, "failures": n}})
 	})
@@ -155,9 +153,7 @@ func (s *Service) failed(ctx context.Context, u User, why string) error {
 	if !locked.IsZero() {
 		return lockedErr(locked)
 	}
-	if left <= 2 {
-		return &errs.Error{Kind: errs.Unauthenticated, Op: "staff.Service.Login", Msg: fmt.Sprintf("用户名或密码错误，再失败 %d 次账号将被临时锁定", left)}
-	}
+	// No "N attempts left" warning: it would tell a guesser the account exists.
 	return errBadLogin
 }
 

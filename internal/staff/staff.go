@@ -38,6 +38,22 @@ type User struct {
 // Target is where the account lives, for permission checks.
 func (u User) Target() authz.Target { return authz.Target{Region: u.Region, DeptPath: u.DeptPath} }
 
+// ManageableBy reports whether p may change u's account: p must manage
+// staff where u belongs, and be allowed to grant every role u holds — so a
+// region admin can never reset, disable or edit a platform admin (which
+// would hand them the platform admin's powers).
+func (u User) ManageableBy(p *authz.Principal) bool {
+	if !p.Can(authz.ManageStaff, u.Target()) {
+		return false
+	}
+	for _, g := range u.Grants {
+		if !p.MayGrant(g) {
+			return false
+		}
+	}
+	return true
+}
+
 // Locked reports whether the account is locked at now.
 func (u User) Locked(now time.Time) bool { return u.LockedUntil.After(now) }
 

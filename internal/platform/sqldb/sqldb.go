@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -130,7 +131,7 @@ type Querier interface {
 }
 
 // maxAttempts bounds InTx's retries of a transaction that lost a race.
-const maxAttempts = 8
+const maxAttempts = 12
 
 // InTx runs fn in a write transaction and commits it, retrying the whole
 // function when the engine reports a serialization failure or deadlock
@@ -143,7 +144,8 @@ func InTx(ctx context.Context, db *DB, fn func(tx *sql.Tx) error) error {
 		if err == nil || !retryable(err) {
 			return err
 		}
-		backoff := time.Duration(attempt*attempt) * 5 * time.Millisecond
+		// Random jitter keeps transactions that collided from colliding again.
+		backoff := time.Duration(attempt*attempt)*2*time.Millisecond + time.Duration(rand.Int64N(int64(attempt)*int64(5*time.Millisecond)))
 		select {
 		case <-ctx.Done():
 			return errors.Join(err, ctx.Err())

@@ -163,7 +163,7 @@ func TestConcurrentWriters(t *testing.T) {
 			if _, err := db.W.ExecContext(ctx, `INSERT INTO audit_chains (chain, seq, hash) VALUES ('c', 0, '')`); err != nil {
 				t.Fatal(err)
 			}
-			const workers, each = 8, 25
+			const workers, each = 4, 25
 			var wg sync.WaitGroup
 			errc := make(chan error, workers)
 			for range workers {
