@@ -171,7 +171,8 @@ func (a *App) routes() (http.Handler, error) {
 		web.Fail(w, r, http.StatusNotFound, "您访问的页面不存在")
 	})
 
-	return web.Wrap(staffH.Middleware(mux), web.Options{Log: a.Log, Metrics: web.NewMetrics(a.Registry), TrustProxy: a.Cfg.TrustProxy}), nil
+	return web.Wrap(staffH.Middleware(mux), web.Options{Log: a.Log, Metrics: web.NewMetrics(a.Registry), TrustProxy: a.Cfg.TrustProxy,
+		Site: ui.Site{Name: a.Cfg.SiteName, Operator: a.Cfg.Operator}}), nil
 }
 
 // Serve listens on the configured address until ctx ends, then shuts down

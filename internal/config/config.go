@@ -38,6 +38,8 @@ type Config struct {
 	MetricsToken     string        // bearer token required for /metrics; empty: no token
 	TrustProxy       bool          // take the client address from X-Forwarded-For
 	Province         string        // GB/T 2260 code of the province this platform serves
+	SiteName         string        // the portal's name, shown in every page header
+	Operator         string        // the body that runs the platform (主办单位), in the footer
 }
 
 // Option describes one setting: its key (as in the config file), its
@@ -150,6 +152,22 @@ var Options = []Option{
 			c.Province = v
 			return nil
 		}, get: func(c *Config) string { return c.Province }},
+	{Key: "site_name", Default: "内蒙古政务服务网", Help: "门户网站名称，显示在页头",
+		set: func(c *Config, v string) error {
+			if n := len([]rune(strings.TrimSpace(v))); n < 2 || n > 40 {
+				return fmt.Errorf("want 2 to 40 characters")
+			}
+			c.SiteName = strings.TrimSpace(v)
+			return nil
+		}, get: func(c *Config) string { return c.SiteName }},
+	{Key: "operator", Default: "内蒙古自治区政务服务与数据管理局", Help: "主办单位，显示在页脚",
+		set: func(c *Config, v string) error {
+			if n := len([]rune(strings.TrimSpace(v))); n < 2 || n > 60 {
+				return fmt.Errorf("want 2 to 60 characters")
+			}
+			c.Operator = strings.TrimSpace(v)
+			return nil
+		}, get: func(c *Config) string { return c.Operator }},
 	{Key: "trust_proxy", Default: "false", Help: "信任反向代理的 X-Forwarded-For 头",
 		set: boolSetter(func(c *Config) *bool { return &c.TrustProxy }), get: func(c *Config) string { return strconv.FormatBool(c.TrustProxy) }},
 }

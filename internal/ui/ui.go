@@ -66,8 +66,22 @@ type Flash struct {
 // Crumb is one breadcrumb link.
 type Crumb struct{ Href, Label string }
 
+// Site names the portal and who runs it, shown on every page.
+type Site struct {
+	Name     string // 门户名称
+	Operator string // 主办单位
+}
+
+type siteKey struct{}
+
+// WithSite returns r carrying the site identity for NewBase.
+func WithSite(r *http.Request, s Site) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), siteKey{}, s))
+}
+
 // Base is what the layout needs; every page struct embeds it.
 type Base struct {
+	Site      Site
 	Title     string
 	Console   bool // staff console shell instead of the portal shell
 	User      string
@@ -97,6 +111,10 @@ func WithRequestID(r *http.Request, id string) *http.Request {
 // NewBase returns the portal shell for r.
 func NewBase(r *http.Request, title string) Base {
 	b := Base{Title: title, Path: r.URL.Path, Flash: TakeFlash(r)}
+	b.Site, _ = r.Context().Value(siteKey{}).(Site)
+	if b.Site.Name == "" {
+		b.Site.Name = "政务服务网"
+	}
 	b.RequestID, _ = r.Context().Value(requestIDKey{}).(string)
 	if p := authz.PrincipalFrom(r.Context()); p != nil {
 		b.User = p.Name

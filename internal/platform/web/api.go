@@ -76,7 +76,7 @@ func problemFor(status int, msg string, causes []error) *Problem {
 // since huma's default loads scripts from a CDN.
 func NewAPI(mux *http.ServeMux, version string) huma.API {
 	cfg := huma.DefaultConfig("一网 Yiwang 一体化政务服务平台 API", version)
-	cfg.Info.Description = "内蒙古自治区一体化政务服务平台开放接口。错误以 RFC 9457 application/problem+json 返回，code 字段为机器可读的错误类别。"
+	cfg.Info.Description = "一体化政务服务平台开放接口。错误以 RFC 9457 application/problem+json 返回，code 字段为机器可读的错误类别。"
 	cfg.OpenAPIPath = "/api/openapi"
 	cfg.DocsPath = ""
 	cfg.SchemasPath = "/api/schemas"

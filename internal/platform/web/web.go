@@ -235,7 +235,8 @@ type Options struct {
 	Log        *slog.Logger
 	Metrics    *Metrics
 	TrustProxy bool
-	MaxBody    int64 // request body limit in bytes [8 MiB]
+	MaxBody    int64   // request body limit in bytes [8 MiB]
+	Site       ui.Site // portal name and operator for every page
 }
 
 // Wrap puts the middleware stack around h: request id, client address,
@@ -258,7 +259,7 @@ func Wrap(h http.Handler, o Options) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 		ctx = context.WithValue(ctx, clientIPKey{}, clientIP(r, o.TrustProxy))
-		r = ui.WithRequestID(r.WithContext(ctx), id)
+		r = ui.WithSite(ui.WithRequestID(r.WithContext(ctx), id), o.Site)
 		hdr := w.Header()
 		hdr.Set("X-Request-ID", id)
 		hdr.Set("X-Content-Type-Options", "nosniff")

@@ -28,12 +28,18 @@ type Engine struct {
 // PGEnv is the variable holding the PostgreSQL server URL for tests.
 const PGEnv = "YIWANG_TEST_PG"
 
-// Engines returns a fresh migrated database per configured engine.
+// Engines returns a fresh migrated database per configured engine. Without
+// YIWANG_TEST_PG it adds a skipped "postgres" subtest to t, so `go test -v`
+// says what the missing engine needs.
 func Engines(t testing.TB) []Engine {
 	t.Helper()
 	engines := []Engine{SQLite(t)}
 	if pg, ok := Postgres(t, false); ok {
 		engines = append(engines, pg)
+	} else if tt, ok := t.(*testing.T); ok {
+		tt.Run("postgres", func(t *testing.T) {
+			t.Skipf("needs PostgreSQL: set %s=postgres://user@host:5432/db?sslmode=disable", PGEnv)
+		})
 	}
 	return engines
 }
