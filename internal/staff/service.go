@@ -334,8 +334,8 @@ func (s *Service) DisableTOTP(ctx context.Context, u User, plain string) error {
 			return &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "平台管理员必须启用双因素认证"}
 		}
 	}
-	if ok, _, _ := s.hasher.Verify(ctx, plain, u.PasswordHash); !ok {
-		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "当前密码错误", Fields: map[string]string{"password": "当前密码错误"}}
+	if err := s.confirmPassword(ctx, u, plain, "password", op); err != nil {
+		return err
 	}
 	return sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET totp_enabled = $1, totp_secret = '', updated_at = $2, version = version + 1 WHERE id = $3`, false, s.now(), u.ID); err != nil {
@@ -345,12 +345,29 @@ func (s *Service) DisableTOTP(ctx context.Context, u User, plain string) error {
 	})
 }
 
+// confirmPassword checks the signed-in user's current password before a
+// sensitive change. Wrong answers count towards the lockout like failed
+// sign-ins, and a lockout ends every session of the account, so a stolen
+// session cannot be used to guess the password.
+func (s *Service) confirmPassword(ctx context.Context, u User, plain, field, op string) error {
+	if ok, _, _ := s.hasher.Verify(ctx, plain, u.PasswordHash); ok {
+		return nil
+	}
+	if err := s.failed(ctx, u, "wrong current password"); errs.KindOf(err) == errs.TooMany {
+		if _, derr := s.db.W.ExecContext(ctx, `DELETE FROM staff_sessions WHERE user_id = $1`, u.ID); derr != nil {
+			return derr
+		}
+		return err
+	}
+	return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "当前密码错误", Fields: map[string]string{field: "当前密码错误"}}
+}
+
 // ChangePassword sets a new password for the signed-in user after checking
 // the current one, and ends their other sessions.
 func (s *Service) ChangePassword(ctx context.Context, u User, keepSession, current, next string) error {
 	const op = "staff.Service.ChangePassword"
-	if ok, _, _ := s.hasher.Verify(ctx, current, u.PasswordHash); !ok {
-		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "当前密码错误", Fields: map[string]string{"current": "当前密码错误"}}
+	if err := s.confirmPassword(ctx, u, current, "current", op); err != nil {
+		return err
 	}
 	if err := password.Validate(next); err != nil {
 		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: errs.Message(err), Fields: map[string]string{"new": errs.Message(err)}}
