@@ -123,15 +123,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return err
 		}
 		if empty {
-			logins, err := a.SeedDemo(ctx)
-			if err != nil {
+			if err := seedDemo(ctx, a, stdout); err != nil {
 				return fmt.Errorf("demo seed: %w", err)
 			}
-			path, err := a.WriteDemoLogins(stdout, logins)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "（以上账号已保存到 %s）\n", path)
 		}
 	}
 	return a.Serve(ctx, func(addr string) {
@@ -180,6 +174,11 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
+	return seedDemo(ctx, a, stdout)
+}
+
+// seedDemo loads the demo province and prints (and saves) its logins.
+func seedDemo(ctx context.Context, a *App, stdout io.Writer) error {
 	logins, err := a.SeedDemo(ctx)
 	if err != nil {
 		return err

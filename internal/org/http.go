@@ -233,15 +233,6 @@ type consoleHomePage struct {
 	Halls int
 }
 
-// principal returns the signed-in staff member or an Unauthenticated error.
-func principal(r *http.Request) (*authz.Principal, error) {
-	p := authz.PrincipalFrom(r.Context())
-	if p == nil {
-		return nil, &errs.Error{Kind: errs.Unauthenticated, Op: "org.principal", Msg: "请先登录"}
-	}
-	return p, nil
-}
-
 // rootRegions returns the regions of p's grants, dropping those inside another.
 func rootRegions(p *authz.Principal) []string {
 	var codes []string
@@ -263,7 +254,7 @@ func rootRegions(p *authz.Principal) []string {
 }
 
 func (h *Handler) consoleHome(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -302,7 +293,7 @@ type treeFragment struct {
 }
 
 func (h *Handler) treeChildren(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -347,7 +338,7 @@ func atoi(s string) int {
 }
 
 func (h *Handler) listDepts(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -401,7 +392,7 @@ func (h *Handler) parentChoices(ctx context.Context, p *authz.Principal) ([]Depa
 var deptCrumbs = []ui.Crumb{{Href: "/console", Label: "工作台"}, {Href: "/console/departments", Label: "部门管理"}}
 
 func (h *Handler) newDept(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -417,7 +408,7 @@ func (h *Handler) newDept(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) createDept(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -438,7 +429,7 @@ func (h *Handler) createDept(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) showDept(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -456,7 +447,7 @@ func (h *Handler) showDept(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) updateDept(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -482,7 +473,7 @@ func (h *Handler) updateDept(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) toggleDept(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -511,7 +502,7 @@ type hallListPage struct {
 var hallCrumbs = []ui.Crumb{{Href: "/console", Label: "工作台"}, {Href: "/console/halls", Label: "大厅与窗口"}}
 
 func (h *Handler) listHalls(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -541,7 +532,7 @@ func hallForm(r *http.Request) HallInput {
 }
 
 func (h *Handler) newHall(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -553,7 +544,7 @@ func (h *Handler) newHall(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) createHall(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -593,7 +584,7 @@ func (h *Handler) hallView(r *http.Request, p *authz.Principal, id string) (hall
 func ptr[T any](v T) *T { return &v }
 
 func (h *Handler) showHall(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -605,7 +596,7 @@ func (h *Handler) showHall(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) updateHall(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -633,7 +624,7 @@ func windowForm(r *http.Request) WindowInput {
 }
 
 func (h *Handler) createWindow(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -681,7 +672,7 @@ func (h *Handler) windowView(r *http.Request, p *authz.Principal, id string) (wi
 }
 
 func (h *Handler) showWindow(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}
@@ -693,7 +684,7 @@ func (h *Handler) showWindow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) updateWindow(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
+	p, err := authz.SignedIn(r.Context())
 	if err != nil {
 		return err
 	}

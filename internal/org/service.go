@@ -34,18 +34,6 @@ type Service struct {
 // NewService returns the org service on db.
 func NewService(db *sqldb.DB) *Service { return &Service{db: db} }
 
-// require returns nil when p holds perm over t; Unauthenticated when nobody
-// is signed in; Forbidden otherwise.
-func require(p *authz.Principal, perm authz.Perm, t authz.Target, op string) error {
-	if p == nil {
-		return &errs.Error{Kind: errs.Unauthenticated, Op: op, Msg: "请先登录"}
-	}
-	if !p.Can(perm, t) {
-		return &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "您没有在该范围内执行此操作的权限"}
-	}
-	return nil
-}
-
 // visible hides what p may not see: absent and out of scope look the same.
 func visible(p *authz.Principal, t authz.Target, op, what string) error {
 	if p == nil {
@@ -247,7 +235,7 @@ func (s *Service) placeDept(ctx context.Context, q sqldb.Querier, p *authz.Princ
 func (s *Service) CreateDepartment(ctx context.Context, p *authz.Principal, in DeptInput) (Department, error) {
 	const op = "org.Service.CreateDepartment"
 	if !p.CanAny(authz.ManageDepts) {
-		return Department{}, require(p, authz.ManageDepts, authz.Target{}, op)
+		return Department{}, p.Require(authz.ManageDepts, authz.Target{}, op)
 	}
 	if err := in.Check(); err != nil {
 		return Department{}, err
@@ -258,7 +246,7 @@ func (s *Service) CreateDepartment(ctx context.Context, p *authz.Principal, in D
 		if err != nil {
 			return err
 		}
-		if err := require(p, authz.ManageDepts, authz.Target{Region: in.Region, DeptPath: parent.Path}, op); err != nil {
+		if err := p.Require(authz.ManageDepts, authz.Target{Region: in.Region, DeptPath: parent.Path}, op); err != nil {
 			return err
 		}
 		now := sqldb.Now()
@@ -298,7 +286,7 @@ func (s *Service) UpdateDepartment(ctx context.Context, p *authz.Principal, id s
 		if err := visible(p, deptTarget(old), op, "部门"); err != nil {
 			return err
 		}
-		if err := require(p, authz.ManageDepts, deptTarget(old), op); err != nil {
+		if err := p.Require(authz.ManageDepts, deptTarget(old), op); err != nil {
 			return err
 		}
 		parent, err := s.placeDept(ctx, tx, p, id, in)
@@ -310,7 +298,7 @@ func (s *Service) UpdateDepartment(ctx context.Context, p *authz.Principal, id s
 			newPath = "/"
 		}
 		newPath += id + "/"
-		if err := require(p, authz.ManageDepts, authz.Target{Region: in.Region, DeptPath: newPath}, op); err != nil {
+		if err := p.Require(authz.ManageDepts, authz.Target{Region: in.Region, DeptPath: newPath}, op); err != nil {
 			return err
 		}
 		if in.Region != old.Region {
@@ -400,7 +388,7 @@ func (s *Service) SetDepartmentActive(ctx context.Context, p *authz.Principal, i
 		if err := visible(p, deptTarget(d), op, "部门"); err != nil {
 			return err
 		}
-		if err := require(p, authz.ManageDepts, deptTarget(d), op); err != nil {
+		if err := p.Require(authz.ManageDepts, deptTarget(d), op); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE departments SET active = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4`,
@@ -477,12 +465,12 @@ func (s *Service) Hall(ctx context.Context, p *authz.Principal, id string) (Hall
 func (s *Service) CreateHall(ctx context.Context, p *authz.Principal, in HallInput) (Hall, error) {
 	const op = "org.Service.CreateHall"
 	if !p.CanAny(authz.ManageHalls) {
-		return Hall{}, require(p, authz.ManageHalls, authz.Target{}, op)
+		return Hall{}, p.Require(authz.ManageHalls, authz.Target{}, op)
 	}
 	if err := in.Check(); err != nil {
 		return Hall{}, err
 	}
-	if err := require(p, authz.ManageHalls, authz.Target{Region: in.Region}, op); err != nil {
+	if err := p.Require(authz.ManageHalls, authz.Target{Region: in.Region}, op); err != nil {
 		return Hall{}, err
 	}
 	id := sqldb.NewID()
@@ -516,7 +504,7 @@ func (s *Service) UpdateHall(ctx context.Context, p *authz.Principal, id string,
 			return err
 		}
 		for _, t := range []authz.Target{hallTarget(old), {Region: in.Region}} {
-			if err := require(p, authz.ManageHalls, t, op); err != nil {
+			if err := p.Require(authz.ManageHalls, t, op); err != nil {
 				return err
 			}
 		}
@@ -611,7 +599,7 @@ func (s *Service) CreateWindow(ctx context.Context, p *authz.Principal, hallID s
 		if err := visible(p, hallTarget(h), op, "大厅"); err != nil {
 			return err
 		}
-		if err := require(p, authz.ManageHalls, hallTarget(h), op); err != nil {
+		if err := p.Require(authz.ManageHalls, hallTarget(h), op); err != nil {
 			return err
 		}
 		if err := s.checkWindowDept(ctx, tx, h, in); err != nil {
@@ -675,7 +663,7 @@ func (s *Service) UpdateWindow(ctx context.Context, p *authz.Principal, id strin
 		if err := visible(p, hallTarget(h), op, "窗口"); err != nil {
 			return err
 		}
-		if err := require(p, authz.ManageHalls, hallTarget(h), op); err != nil {
+		if err := p.Require(authz.ManageHalls, hallTarget(h), op); err != nil {
 			return err
 		}
 		if err := s.checkWindowDept(ctx, tx, h, in); err != nil {

@@ -15,20 +15,10 @@ import (
 	"yiwang/internal/platform/sqldb"
 )
 
-func need(p *authz.Principal, perm authz.Perm, t authz.Target, op string) error {
-	if p == nil {
-		return &errs.Error{Kind: errs.Unauthenticated, Op: op, Msg: "请先登录"}
-	}
-	if !p.Can(perm, t) {
-		return &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "您没有在该范围内管理工作人员的权限"}
-	}
-	return nil
-}
-
 // mayManage is ManageableBy as an error: Forbidden, or Unauthenticated
 // without a principal.
 func mayManage(p *authz.Principal, u User, op string) error {
-	if err := need(p, authz.ManageStaff, u.Target(), op); err != nil {
+	if err := p.Require(authz.ManageStaff, u.Target(), op); err != nil {
 		return err
 	}
 	if !u.ManageableBy(p) {
@@ -168,23 +158,29 @@ func (s *Service) place(ctx context.Context, in UserInput) (authz.Target, error)
 	return t, nil
 }
 
+// prepare checks a new account's fields and initial password and resolves
+// where it belongs.
+func (s *Service) prepare(ctx context.Context, in *UserInput, op string) (authz.Target, error) {
+	if err := in.Check(true); err != nil {
+		return authz.Target{}, err
+	}
+	if err := password.Validate(in.Password); err != nil {
+		return authz.Target{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: errs.Message(err), Fields: map[string]string{"password": errs.Message(err)}}
+	}
+	return s.place(ctx, *in)
+}
+
 // CreateUser adds an account where p manages staff, with an initial password.
 func (s *Service) CreateUser(ctx context.Context, p *authz.Principal, in UserInput) (User, error) {
 	const op = "staff.Service.CreateUser"
 	if !p.CanAny(authz.ManageStaff) {
-		return User{}, need(p, authz.ManageStaff, authz.Target{}, op)
+		return User{}, p.Require(authz.ManageStaff, authz.Target{}, op)
 	}
-	if err := in.Check(true); err != nil {
-		return User{}, err
-	}
-	if err := password.Validate(in.Password); err != nil {
-		return User{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: errs.Message(err), Fields: map[string]string{"password": errs.Message(err)}}
-	}
-	t, err := s.place(ctx, in)
+	t, err := s.prepare(ctx, &in, op)
 	if err != nil {
 		return User{}, err
 	}
-	if err := need(p, authz.ManageStaff, t, op); err != nil {
+	if err := p.Require(authz.ManageStaff, t, op); err != nil {
 		return User{}, err
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
@@ -233,7 +229,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *authz.Principal, id string,
 	if err := mayManage(p, old, op); err != nil {
 		return User{}, err
 	}
-	if err := need(p, authz.ManageStaff, t, op); err != nil {
+	if err := p.Require(authz.ManageStaff, t, op); err != nil {
 		return User{}, err
 	}
 	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
@@ -451,13 +447,7 @@ func (s *Service) ResetPassword(ctx context.Context, p *authz.Principal, id, pla
 // demo seed and `yiwang staff add`: the actor is the system.
 func (s *Service) Bootstrap(ctx context.Context, in UserInput, grants []authz.Grant) (User, error) {
 	const op = "staff.Service.Bootstrap"
-	if err := in.Check(true); err != nil {
-		return User{}, err
-	}
-	if err := password.Validate(in.Password); err != nil {
-		return User{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: errs.Message(err), Fields: map[string]string{"password": errs.Message(err)}}
-	}
-	t, err := s.place(ctx, in)
+	t, err := s.prepare(ctx, &in, op)
 	if err != nil {
 		return User{}, err
 	}

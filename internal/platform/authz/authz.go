@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"yiwang/internal/platform/errs"
 )
 
 // Role is a staff role (岗位角色).
@@ -248,4 +250,25 @@ func WithPrincipal(ctx context.Context, p *Principal) context.Context {
 func PrincipalFrom(ctx context.Context) *Principal {
 	p, _ := ctx.Value(principalKey{}).(*Principal)
 	return p
+}
+
+// Require returns nil when p holds perm over t, an Unauthenticated error
+// when nobody is signed in, and a Forbidden error otherwise. op names the
+// operation for logs.
+func (p *Principal) Require(perm Perm, t Target, op string) error {
+	if p == nil {
+		return &errs.Error{Kind: errs.Unauthenticated, Op: op, Msg: "请先登录"}
+	}
+	if !p.Can(perm, t) {
+		return &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "您没有在该范围内执行此操作的权限"}
+	}
+	return nil
+}
+
+// SignedIn returns the principal in ctx, or an Unauthenticated error.
+func SignedIn(ctx context.Context) (*Principal, error) {
+	if p := PrincipalFrom(ctx); p != nil {
+		return p, nil
+	}
+	return nil, &errs.Error{Kind: errs.Unauthenticated, Op: "authz.SignedIn", Msg: "请先登录"}
 }
