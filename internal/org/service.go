@@ -567,16 +567,27 @@ func (s *Service) windows(ctx context.Context, hallID string) ([]Window, error) 
 	return out, rows.Err()
 }
 
-// checkWindowDept verifies a specialized window's department exists and
-// lies in the hall's region (or above it: a region-level department may
-// staff a window in a city hall).
-func (s *Service) checkWindowDept(ctx context.Context, q sqldb.Querier, h Hall, in WindowInput) error {
+// checkWindowDept verifies a specialized window's department lies in the
+// hall's region (or above it: a region-level department may staff a window
+// in a city hall). A newly chosen department (one other than was, the
+// window's current department) must also be active and visible to p; one p
+// may not see gets the same answer as one that does not exist. Keeping the
+// current department needs neither, so a hall manager can still rename a
+// window that someone with a wider scope staffed.
+func (s *Service) checkWindowDept(ctx context.Context, q sqldb.Querier, p *authz.Principal, h Hall, in WindowInput, was string) error {
 	if in.DeptID == "" {
 		return nil
 	}
+	const op = "org.checkWindowDept"
 	d, err := getDept(ctx, q, in.DeptID)
+	if err == nil && in.DeptID != was && !p.Can(authz.ViewOrg, deptTarget(d)) {
+		err = errors.New("department outside the caller's scope")
+	}
 	if err != nil {
-		return &errs.Error{Kind: errs.Invalid, Op: "org.checkWindowDept", Msg: "所选部门不存在", Fields: map[string]string{"dept_id": "所选部门不存在"}}
+		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "所选部门不存在", Fields: map[string]string{"dept_id": "所选部门不存在"}, Err: err}
+	}
+	if in.DeptID != was && !d.Active {
+		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "所选部门已停用", Fields: map[string]string{"dept_id": "所选部门已停用"}}
 	}
 	if !authz.RegionWithin(h.Region, d.Region) && !authz.RegionWithin(d.Region, h.Region) {
 		return &errs.Error{Kind: errs.Invalid, Op: "org.checkWindowDept", Msg: "进驻部门须属于大厅所在地区", Fields: map[string]string{"dept_id": "进驻部门须属于大厅所在地区"}}
@@ -602,7 +613,7 @@ func (s *Service) CreateWindow(ctx context.Context, p *authz.Principal, hallID s
 		if err := p.Require(authz.ManageHalls, hallTarget(h), op); err != nil {
 			return err
 		}
-		if err := s.checkWindowDept(ctx, tx, h, in); err != nil {
+		if err := s.checkWindowDept(ctx, tx, p, h, in, ""); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO hall_windows (id, hall_id, number, name, kind, dept_id, active, created_at, updated_at, version)
@@ -666,7 +677,7 @@ func (s *Service) UpdateWindow(ctx context.Context, p *authz.Principal, id strin
 		if err := p.Require(authz.ManageHalls, hallTarget(h), op); err != nil {
 			return err
 		}
-		if err := s.checkWindowDept(ctx, tx, h, in); err != nil {
+		if err := s.checkWindowDept(ctx, tx, p, h, in, old.DeptID); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE hall_windows SET number = $1, name = $2, kind = $3, dept_id = $4, active = $5,

@@ -1,6 +1,7 @@
 package org_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -760,7 +761,8 @@ func TestHallsAndWindows(t *testing.T) {
 				{name: "same number in another hall", p: prov, do: createWindow(hb.ID, comprehensive, &hbWindow), action: "org.window.create"},
 				{name: "specialized window without department", p: hohhot, do: createWindow(hh.ID, specialized("B00", ""), nil), wantErr: true, kind: errs.Invalid, field: "dept_id"},
 				{name: "specialized window of a Hohhot department", p: hohhot, do: createWindow(hh.ID, specialized("B01", dh.ID), nil), action: "org.window.create"},
-				{name: "specialized window of an autonomous-region department", p: hohhot, do: createWindow(hh.ID, specialized("B02", dp.ID), nil), action: "org.window.create"},
+				{name: "region admin cannot pick a department it does not see", p: hohhot, do: createWindow(hh.ID, specialized("B02", dp.ID), nil), wantErr: true, kind: errs.Invalid, field: "dept_id"},
+				{name: "specialized window of an autonomous-region department", p: prov, do: createWindow(hh.ID, specialized("B02", dp.ID), nil), action: "org.window.create"},
 				{name: "specialized window of a Baotou department", p: hohhot, do: createWindow(hh.ID, specialized("B03", db.ID), nil), wantErr: true, kind: errs.Invalid, field: "dept_id"},
 				{name: "specialized window of an unknown department", p: hohhot, do: createWindow(hh.ID, specialized("B04", sqldb.NewID()), nil), wantErr: true, kind: errs.Invalid, field: "dept_id"},
 				{name: "window in a Baotou hall", p: hohhot, do: createWindow(hb.ID, org.WindowInput{Number: "A02", Name: "综合受理2号窗口", Kind: org.Comprehensive}, nil), wantErr: true, kind: errs.NotFound},
@@ -822,6 +824,67 @@ func TestHallsAndWindows(t *testing.T) {
 				if w, h, err := svc.Window(ctx, hohhot, a01); err != nil || w.ID != a01 || h.ID != hh.ID {
 					t.Errorf("Window(A01) = %+v, %+v, %v", w, h, err)
 				}
+			})
+
+			// A window's department must be one the editor can see and that is
+			// active; out of scope answers exactly like a missing department.
+			t.Run("window department visible and active", func(t *testing.T) {
+				hall, err := svc.CreateHall(ctx, prov, org.HallInput{Name: "回民区政务服务中心", Region: "150103"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				closed := mustDept(t, svc, prov, org.DeptInput{Name: "呼和浩特市已撤销局", Region: "150100"})
+				if err := svc.SetDepartmentActive(ctx, prov, closed.ID, false, closed.Version); err != nil {
+					t.Fatal(err)
+				}
+				_, tr.seen = tr.list(t) // the set-up's entries
+				tests := []struct {
+					name, dept string
+					p          *authz.Principal
+					wantMsg    string // "" for success
+				}{
+					{name: "unknown department", p: hohhot, dept: sqldb.NewID(), wantMsg: "所选部门不存在"},
+					{name: "department in another city", p: hohhot, dept: db.ID, wantMsg: "所选部门不存在"},
+					{name: "autonomous-region department out of scope", p: hohhot, dept: dp.ID, wantMsg: "所选部门不存在"},
+					{name: "autonomous-region department in scope", p: prov, dept: dp.ID},
+					{name: "inactive department", p: hohhot, dept: closed.ID, wantMsg: "所选部门已停用"},
+					{name: "inactive department for a wider scope", p: prov, dept: closed.ID, wantMsg: "所选部门已停用"},
+					{name: "active department in scope", p: hohhot, dept: dh.ID},
+				}
+				for i, tc := range tests {
+					t.Run(tc.name, func(t *testing.T) {
+						w, err := svc.CreateWindow(ctx, tc.p, hall.ID, specialized(fmt.Sprintf("D%02d", i), tc.dept))
+						if tc.wantMsg == "" {
+							if err != nil {
+								t.Fatalf("CreateWindow(%s) = %v, want success", tc.name, err)
+							}
+							tr.wrote(t, "org.window.create", w.ID)
+							return
+						}
+						e, ok := errors.AsType[*errs.Error](err)
+						if !ok || e.Kind != errs.Invalid || e.Msg != tc.wantMsg || e.Fields["dept_id"] != tc.wantMsg {
+							t.Errorf("CreateWindow(%s) = %v, want Invalid %q on dept_id", tc.name, err, tc.wantMsg)
+						}
+						tr.none(t)
+					})
+				}
+				// Keeping a window's current department needs neither scope nor
+				// an active department; switching to an inactive one is refused.
+				staffed, err := svc.CreateWindow(ctx, prov, hall.ID, specialized("E01", dp.ID))
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr.wrote(t, "org.window.create", staffed.ID)
+				in := org.WindowInput{Number: staffed.Number, Name: "公安专窗", Kind: org.Specialized, DeptID: dp.ID, Version: staffed.Version}
+				if _, err := svc.UpdateWindow(ctx, hohhot, staffed.ID, in, true); err != nil {
+					t.Errorf("UpdateWindow keeping an out-of-scope department: %v", err)
+				}
+				tr.wrote(t, "org.window.update", staffed.ID)
+				in.DeptID, in.Version = closed.ID, in.Version+1
+				if _, err := svc.UpdateWindow(ctx, prov, staffed.ID, in, true); errs.KindOf(err) != errs.Invalid || errs.Message(err) != "所选部门已停用" {
+					t.Errorf("UpdateWindow to an inactive department = %v, want Invalid 所选部门已停用", err)
+				}
+				tr.none(t)
 			})
 
 			// BUG: Window.DeptID is documented as "required for specialized
