@@ -172,7 +172,8 @@ func Fail(w http.ResponseWriter, r *http.Request, status int, detail string) {
 
 type requestIDKey struct{}
 
-// RequestID returns the id of the request in ctx.
+// RequestID returns the id of the request in ctx: always one Wrap made,
+// never one a client sent.
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
@@ -253,9 +254,13 @@ func Wrap(h http.Handler, o Options) http.Handler {
 	inner := cop.Handler(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get("X-Request-ID")
-		if !validRequestID.MatchString(id) {
-			id = newRequestID()
+		// Our id is always our own: a client's X-Request-ID is only logged
+		// beside it (when well-formed), never taken for it, so a client
+		// cannot forge or collide ids in logs and audit entries.
+		id := newRequestID()
+		clientID := r.Header.Get("X-Request-ID")
+		if !validRequestID.MatchString(clientID) {
+			clientID = ""
 		}
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 		ctx = context.WithValue(ctx, clientIPKey{}, clientIP(r, o.TrustProxy))
@@ -306,8 +311,12 @@ func Wrap(h http.Handler, o Options) http.Handler {
 			if status >= 500 {
 				lvl = slog.LevelError
 			}
-			o.Log.Log(ctx, lvl, "http", "method", r.Method, "path", r.URL.Path, "route", route, "status", status,
-				"bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000, "ip", ClientIP(ctx), "request_id", id)
+			attrs := []any{"method", r.Method, "path", r.URL.Path, "route", route, "status", status,
+				"bytes", sw.bytes, "duration_ms", float64(d.Microseconds()) / 1000, "ip", ClientIP(ctx), "request_id", id}
+			if clientID != "" {
+				attrs = append(attrs, "client_request_id", clientID)
+			}
+			o.Log.Log(ctx, lvl, "http", attrs...)
 		}()
 		inner.ServeHTTP(sw, r)
 	})
@@ -321,11 +330,17 @@ func ClientIP(ctx context.Context) string {
 	return ip
 }
 
+// clientIP returns the address of r's client. Behind a trusted proxy that
+// is the rightmost X-Forwarded-For entry, the one our proxy appended: every
+// entry left of it came from the client and may be forged.
 func clientIP(r *http.Request, trustProxy bool) string {
 	if trustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+		if vs := r.Header.Values("X-Forwarded-For"); len(vs) > 0 {
+			last := vs[len(vs)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
 				return ip.String()
 			}
 		}

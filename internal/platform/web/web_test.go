@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,7 +46,13 @@ type echoIn struct {
 type echoOut struct{ Body struct{ N int } }
 
 func handler(t *testing.T) http.Handler {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return handlerWith(t, web.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+}
+
+// handlerWith returns the test routes wrapped with o (and fresh metrics when
+// o has none).
+func handlerWith(t *testing.T, o web.Options) http.Handler {
+	log := o.Log
 	ws := &web.Server{Log: log}
 	mux := http.NewServeMux()
 	api := web.NewAPI(mux, "test")
@@ -65,7 +72,13 @@ func handler(t *testing.T) http.Handler {
 	}))
 	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
 	mux.Handle("POST /form", ws.Page(func(w http.ResponseWriter, r *http.Request) error { w.WriteHeader(204); return nil }))
-	return web.Wrap(mux, web.Options{Log: log, Metrics: web.NewMetrics(prometheus.NewRegistry())})
+	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, web.ClientIP(r.Context())+" "+web.RequestID(r.Context()))
+	})
+	if o.Metrics == nil {
+		o.Metrics = web.NewMetrics(prometheus.NewRegistry())
+	}
+	return web.Wrap(mux, o)
 }
 
 func TestErrorModelAndMiddleware(t *testing.T) {
@@ -101,21 +114,99 @@ func TestErrorModelAndMiddleware(t *testing.T) {
 			}
 		})
 	}
-	// An API problem carries its request id and path.
+	// An API problem carries our request id (the one in the response
+	// header, not the client's) and the path.
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("GET", "/api/v1/echo?n=7", nil)
 	req.Header.Set("X-Request-ID", "abcdefgh12345678")
 	h.ServeHTTP(rec, req)
 	var p map[string]any
-	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p["request_id"] != "abcdefgh12345678" || p["instance"] != "/api/v1/echo" || p["status"] != float64(409) {
-		t.Errorf("problem = %s", rec.Body.String())
+	ours := rec.Header().Get("X-Request-ID")
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p["request_id"] != ours || p["instance"] != "/api/v1/echo" || p["status"] != float64(409) {
+		t.Errorf("problem = %s, want request_id %q", rec.Body.String(), ours)
 	}
-	// A malformed request id is replaced, not echoed.
-	rec = httptest.NewRecorder()
-	req = httptest.NewRequest("GET", "/page", nil)
-	req.Header.Set("X-Request-ID", "<script>")
-	h.ServeHTTP(rec, req)
-	if id := rec.Header().Get("X-Request-ID"); id == "<script>" || len(id) < 8 {
-		t.Errorf("request id = %q", id)
+	if ours == "abcdefgh12345678" {
+		t.Errorf("X-Request-ID = the client's %q, want our own", ours)
+	}
+}
+
+// TestRequestIDIsOurs checks that a client's X-Request-ID never becomes the
+// request's id: ours is generated, echoed in the response and logged as
+// request_id; a well-formed client id is logged as client_request_id only.
+func TestRequestIDIsOurs(t *testing.T) {
+	tests := []struct {
+		name, clientID string
+		wantLogged     bool // client_request_id in the access log
+	}{
+		{name: "none sent"},
+		{name: "well-formed", clientID: "abcdefgh12345678", wantLogged: true},
+		{name: "malformed", clientID: "<script>"},
+		{name: "too short", clientID: "abc"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			h := handlerWith(t, web.Options{Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+			req := httptest.NewRequest("GET", "/whoami", nil)
+			if tc.clientID != "" {
+				req.Header.Set("X-Request-ID", tc.clientID)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			ours := rec.Header().Get("X-Request-ID")
+			if len(ours) < 8 || ours == tc.clientID {
+				t.Errorf("X-Request-ID = %q (client sent %q), want a fresh id of ours", ours, tc.clientID)
+			}
+			if _, seen, _ := strings.Cut(rec.Body.String(), " "); seen != ours {
+				t.Errorf("RequestID in the handler = %q, want %q", seen, ours)
+			}
+			var line map[string]any
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+				t.Fatalf("access log %q: %v", logs.String(), err)
+			}
+			if line["request_id"] != ours {
+				t.Errorf("logged request_id = %v, want %q", line["request_id"], ours)
+			}
+			got, logged := line["client_request_id"]
+			if logged != tc.wantLogged || (logged && got != tc.clientID) {
+				t.Errorf("logged client_request_id = %v (present %v), want %q (present %v)", got, logged, tc.clientID, tc.wantLogged)
+			}
+		})
+	}
+}
+
+// TestClientIP checks which address is recorded: the peer's, or behind a
+// trusted proxy the rightmost X-Forwarded-For entry (the one the proxy
+// appended; entries left of it come from the client).
+func TestClientIP(t *testing.T) {
+	tests := []struct {
+		name  string
+		trust bool
+		xff   []string
+		want  string
+	}{
+		{name: "no proxy trusted", xff: []string{"203.0.113.9"}, want: "192.0.2.1"},
+		{name: "trusted, no header", trust: true, want: "192.0.2.1"},
+		{name: "trusted, one entry", trust: true, xff: []string{"203.0.113.9"}, want: "203.0.113.9"},
+		{name: "client forged the left entries", trust: true, xff: []string{"6.6.6.6, 7.7.7.7, 203.0.113.9"}, want: "203.0.113.9"},
+		{name: "spaces around the entry", trust: true, xff: []string{"6.6.6.6 ,  203.0.113.9 "}, want: "203.0.113.9"},
+		{name: "several headers: last one's last entry", trust: true, xff: []string{"6.6.6.6", "7.7.7.7, 203.0.113.9"}, want: "203.0.113.9"},
+		{name: "IPv6", trust: true, xff: []string{"6.6.6.6, 2001:db8::1"}, want: "2001:db8::1"},
+		{name: "garbage falls back to the peer", trust: true, xff: []string{"203.0.113.9, not-an-ip"}, want: "192.0.2.1"},
+		{name: "empty last entry falls back to the peer", trust: true, xff: []string{"203.0.113.9,"}, want: "192.0.2.1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := handlerWith(t, web.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), TrustProxy: tc.trust})
+			req := httptest.NewRequest("GET", "/whoami", nil) // RemoteAddr 192.0.2.1:1234
+			for _, v := range tc.xff {
+				req.Header.Add("X-Forwarded-For", v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if got, _, _ := strings.Cut(rec.Body.String(), " "); got != tc.want {
+				t.Errorf("ClientIP with X-Forwarded-For %q (trust %v) = %q, want %q", tc.xff, tc.trust, got, tc.want)
+			}
+		})
 	}
 }
