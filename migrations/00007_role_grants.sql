@@ -13,6 +13,7 @@ CREATE TABLE role_grants (
     created_at  TIMESTAMP NOT NULL
 );
 CREATE INDEX role_grants_user ON role_grants (user_id);
+CREATE UNIQUE INDEX role_grants_unique ON role_grants (user_id, role, region_code, COALESCE(dept_id, ''));
 
 -- +goose Down
 DROP TABLE role_grants;

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"yiwang/internal/org"
 	"yiwang/internal/platform/audit"
@@ -41,8 +42,9 @@ func (s *Service) Users(ctx context.Context, p *authz.Principal, q UserQuery) (o
 	if p == nil {
 		return org.Page[User]{}, &errs.Error{Kind: errs.Unauthenticated, Op: op, Msg: "请先登录"}
 	}
-	if q.Page < 1 {
-		q.Page = 1
+	q.Page = min(max(q.Page, 1), 10000)
+	if utf8.RuneCountInString(q.Q) > 100 {
+		return org.Page[User]{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "搜索内容过长", Fields: map[string]string{"q": "搜索内容过长"}}
 	}
 	if q.PerPage < 1 || q.PerPage > 200 {
 		q.PerPage = 50
@@ -139,14 +141,16 @@ func (s *Service) UserByID(ctx context.Context, id string) (User, error) {
 }
 
 // place resolves the account's region and department and returns its target.
-func (s *Service) place(ctx context.Context, in UserInput) (authz.Target, error) {
+func (s *Service) place(ctx context.Context, p *authz.Principal, in *UserInput) (authz.Target, error) {
 	const op = "staff.Service.place"
-	if _, err := s.org.Region(ctx, in.Region); err != nil {
+	r, err := s.org.Region(ctx, in.Region)
+	if err != nil {
 		return authz.Target{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "所属地区不存在", Fields: map[string]string{"region": "所属地区不存在"}}
 	}
+	in.Region = r.Code
 	t := authz.Target{Region: in.Region}
 	if in.DeptID != "" {
-		d, err := s.org.DepartmentRef(ctx, in.DeptID)
+		d, err := s.dept(ctx, p, in.DeptID)
 		if err != nil {
 			return t, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "所属部门不存在", Fields: map[string]string{"dept_id": "所属部门不存在"}}
 		}
@@ -158,16 +162,29 @@ func (s *Service) place(ctx context.Context, in UserInput) (authz.Target, error)
 	return t, nil
 }
 
+// dept returns a department that p (when not nil) manages staff in; one
+// out of p's reach is reported as absent, like one that does not exist.
+func (s *Service) dept(ctx context.Context, p *authz.Principal, id string) (org.DeptRef, error) {
+	d, err := s.org.DepartmentRef(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	if p != nil && !p.Can(authz.ManageStaff, authz.Target{Region: d.Region, DeptPath: d.Path}) {
+		return org.DeptRef{}, &errs.Error{Kind: errs.NotFound, Op: "staff.Service.dept", Msg: "部门不存在"}
+	}
+	return d, nil
+}
+
 // prepare checks a new account's fields and initial password and resolves
 // where it belongs.
-func (s *Service) prepare(ctx context.Context, in *UserInput, op string) (authz.Target, error) {
+func (s *Service) prepare(ctx context.Context, p *authz.Principal, in *UserInput, op string) (authz.Target, error) {
 	if err := in.Check(true); err != nil {
 		return authz.Target{}, err
 	}
 	if err := password.Validate(in.Password); err != nil {
 		return authz.Target{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: errs.Message(err), Fields: map[string]string{"password": errs.Message(err)}}
 	}
-	return s.place(ctx, *in)
+	return s.place(ctx, p, in)
 }
 
 // CreateUser adds an account where p manages staff, with an initial password.
@@ -176,7 +193,7 @@ func (s *Service) CreateUser(ctx context.Context, p *authz.Principal, in UserInp
 	if !p.CanAny(authz.ManageStaff) {
 		return User{}, p.Require(authz.ManageStaff, authz.Target{}, op)
 	}
-	t, err := s.prepare(ctx, &in, op)
+	t, err := s.prepare(ctx, p, &in, op)
 	if err != nil {
 		return User{}, err
 	}
@@ -222,7 +239,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *authz.Principal, id string,
 	if err != nil {
 		return User{}, err
 	}
-	t, err := s.place(ctx, in)
+	t, err := s.place(ctx, p, &in)
 	if err != nil {
 		return User{}, err
 	}
@@ -257,20 +274,25 @@ func (s *Service) AddGrant(ctx context.Context, p *authz.Principal, id string, r
 	if err != nil {
 		return err
 	}
+	if err := mayManage(p, u, op); err != nil {
+		return err
+	}
 	f := map[string]string{}
 	if !role.Valid() {
 		f["role"] = "请选择角色"
 	}
-	g := authz.Grant{Role: role, Region: strings.TrimSpace(region), DeptID: strings.TrimSpace(deptID)}
-	if _, err := s.org.Region(ctx, g.Region); err != nil {
+	g := authz.Grant{Role: role, DeptID: strings.TrimSpace(deptID)}
+	if r, err := s.org.Region(ctx, strings.TrimSpace(region)); err != nil {
 		f["region"] = "授权地区不存在"
+	} else {
+		g.Region = r.Code
 	}
 	if g.DeptID != "" {
-		d, err := s.org.DepartmentRef(ctx, g.DeptID)
+		d, err := s.dept(ctx, p, g.DeptID)
 		switch {
 		case err != nil:
 			f["dept_id"] = "授权部门不存在"
-		case !authz.RegionWithin(d.Region, g.Region) && !authz.RegionWithin(g.Region, d.Region):
+		case g.Region != "" && !authz.RegionWithin(d.Region, g.Region) && !authz.RegionWithin(g.Region, d.Region):
 			f["dept_id"] = "授权部门不在授权地区内"
 		default:
 			g.DeptPath = d.Path
@@ -287,12 +309,11 @@ func (s *Service) AddGrant(ctx context.Context, p *authz.Principal, id string, r
 	if !p.MayGrant(g) {
 		return &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "您不能授予该范围的" + role.Label() + "角色"}
 	}
-	for _, have := range u.Grants {
-		if have.Role == g.Role && have.Region == g.Region && have.DeptID == g.DeptID {
-			return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "该账号已有相同授权"}
-		}
+	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error { return s.insertGrant(ctx, tx, u, g, p.UserID) })
+	if sqldb.IsUniqueViolation(err) {
+		return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "该账号已有相同授权", Err: err}
 	}
-	return sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error { return s.insertGrant(ctx, tx, u, g, p.UserID) })
+	return err
 }
 
 // insertGrant stores g for u and audits it.
@@ -337,6 +358,10 @@ func (s *Service) OnDepartmentMoved(ctx context.Context, m outbox.Message) error
 				return err
 			}
 			for _, id := range ids {
+				if refs[id].Path == "" {
+					// Never write an empty path: that would widen a department grant.
+					return fmt.Errorf("staff.OnDepartmentMoved: department %s not found", id)
+				}
 				if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET dept_path = $1 WHERE dept_id = $2`, refs[id].Path, id); err != nil {
 					return err
 				}
@@ -357,6 +382,9 @@ func (s *Service) RemoveGrant(ctx context.Context, p *authz.Principal, id, grant
 		if g.ID != grantID {
 			continue
 		}
+		if err := mayManage(p, u, op); err != nil {
+			return err
+		}
 		if !p.MayGrant(g) {
 			return &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "您不能撤销该授权"}
 		}
@@ -374,21 +402,29 @@ func (s *Service) RemoveGrant(ctx context.Context, p *authz.Principal, id, grant
 	return &errs.Error{Kind: errs.NotFound, Op: op, Msg: "授权不存在"}
 }
 
-// adminAction runs a one-statement change on an account p manages.
+// adminAction runs a one-statement change on an account p manages. The
+// account is re-read and re-checked inside the transaction, and the change
+// bumps its version, so it never acts on a stale view.
 func (s *Service) adminAction(ctx context.Context, p *authz.Principal, id, op, action, stmt string, args ...any) error {
-	u, err := s.User(ctx, p, id)
-	if err != nil {
+	if _, err := s.User(ctx, p, id); err != nil {
 		return err
-	}
-	if err := mayManage(p, u, op); err != nil {
-		return err
-	}
-	if u.ID == p.UserID && action == "staff.user.disable" {
-		return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "不能停用自己的账号"}
 	}
 	return sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		u, err := getUser(ctx, tx, "id", id)
+		if err != nil {
+			return err
+		}
+		if err := mayManage(p, u, op); err != nil {
+			return err
+		}
+		if u.ID == p.UserID && action == "staff.user.disable" {
+			return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "不能停用自己的账号"}
+		}
 		if _, err := tx.ExecContext(ctx, stmt, append(args, u.ID)...); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET updated_at = $1, version = version + 1 WHERE id = $2`, s.now(), u.ID); err != nil {
+			return err
 		}
 		if action == "staff.user.disable" || action == "staff.password.reset" || action == "staff.totp.reset" {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE user_id = $1`, u.ID); err != nil {
@@ -412,7 +448,7 @@ func (s *Service) SetDisabled(ctx context.Context, p *authz.Principal, id string
 		action = "staff.user.disable"
 	}
 	return s.adminAction(ctx, p, id, "staff.Service.SetDisabled", action,
-		`UPDATE staff_users SET disabled = $1, updated_at = $2, version = version + 1 WHERE id = $3`, disabled, s.now())
+		`UPDATE staff_users SET disabled = $1 WHERE id = $2`, disabled)
 }
 
 // ResetTOTP removes an account's authenticator so it enrols again.
@@ -433,7 +469,7 @@ func (s *Service) ResetPassword(ctx context.Context, p *authz.Principal, id, pla
 		return err
 	}
 	if err := mayManage(p, u, op); err != nil {
-		return err
+		return err // checked before paying for a hash; adminAction checks again in its transaction
 	}
 	hash, err := s.hasher.Hash(ctx, plain)
 	if err != nil {
@@ -447,7 +483,7 @@ func (s *Service) ResetPassword(ctx context.Context, p *authz.Principal, id, pla
 // demo seed and `yiwang staff add`: the actor is the system.
 func (s *Service) Bootstrap(ctx context.Context, in UserInput, grants []authz.Grant) (User, error) {
 	const op = "staff.Service.Bootstrap"
-	t, err := s.prepare(ctx, &in, op)
+	t, err := s.prepare(ctx, nil, &in, op)
 	if err != nil {
 		return User{}, err
 	}

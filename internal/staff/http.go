@@ -245,7 +245,8 @@ func (h *Handler) totpSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	next := safeNext(r.PostFormValue("next"))
 	cookie, _ := r.Cookie(CookieName)
-	if err := h.svc.VerifySecondFactor(r.Context(), cookie.Value, r.PostFormValue("code")); err != nil {
+	fresh, err := h.svc.VerifySecondFactor(r.Context(), cookie.Value, r.PostFormValue("code"))
+	if err != nil {
 		switch errs.KindOf(err) {
 		case errs.Invalid:
 			return h.pages.Render(w, http.StatusUnprocessableEntity, "totp.html", totpPage{Base: ui.ConsoleBase(r, "双因素认证"), Next: next, Error: errs.Message(err)})
@@ -255,6 +256,7 @@ func (h *Handler) totpSubmit(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	h.setCookie(w, fresh)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
@@ -294,7 +296,12 @@ func (h *Handler) enrollSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	cookie, _ := r.Cookie(CookieName)
-	if err := h.svc.ConfirmEnrollment(r.Context(), cookie.Value, r.PostFormValue("code")); err != nil {
+	fresh, err := h.svc.ConfirmEnrollment(r.Context(), cookie.Value, r.PostFormValue("code"))
+	if err != nil {
+		if errs.KindOf(err) == errs.TooMany {
+			h.clearCookie(w)
+			return h.pages.Render(w, http.StatusTooManyRequests, "login.html", loginPage{Base: ui.ConsoleBase(r, "工作人员登录"), Username: c.user.Username, Error: errs.Message(err)})
+		}
 		if errs.KindOf(err) != errs.Invalid {
 			return err
 		}
@@ -308,6 +315,7 @@ func (h *Handler) enrollSubmit(w http.ResponseWriter, r *http.Request) error {
 		}
 		return h.pages.Render(w, http.StatusUnprocessableEntity, "enroll.html", page)
 	}
+	h.setCookie(w, fresh)
 	ui.SetFlash(w, "ok", "已绑定身份验证器，以后登录需输入动态验证码")
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 	return nil

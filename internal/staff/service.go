@@ -3,11 +3,14 @@ package staff
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"yiwang/internal/org"
@@ -17,10 +20,12 @@ import (
 	"yiwang/internal/platform/password"
 	"yiwang/internal/platform/sqldb"
 	"yiwang/internal/platform/totp"
+	"yiwang/internal/ui"
 )
 
 // Service is the staff domain's operations.
 type Service struct {
+	ghosts ghosts
 	db     *sqldb.DB
 	org    *org.Service
 	hasher *password.Hasher
@@ -54,11 +59,13 @@ var errBadLogin = &errs.Error{Kind: errs.Unauthenticated, Op: "staff.Service.Log
 // lockedErr tells until when (China time) the account stays locked.
 func lockedErr(until time.Time) error {
 	return &errs.Error{Kind: errs.TooMany, Op: "staff.Service.Login",
-		Msg: "登录失败次数过多，账号已临时锁定，请于 " + until.In(time.FixedZone("CST", 8*3600)).Format("15:04") + " 后再试，或联系管理员解锁"}
+		Msg: "登录失败次数过多，账号已临时锁定，请于 " + until.In(ui.Shanghai).Format("15:04") + " 后再试，或联系管理员解锁"}
 }
 
 // Login checks a username and password. Unknown users cost the same hash
-// time as known ones, and get the same message as a wrong password.
+// time as known ones, get the same message as a wrong password, and lock
+// after the same number of attempts (counted in memory), so neither the
+// messages nor the timing tell whether an account exists.
 func (s *Service) Login(ctx context.Context, username, plain, ip, userAgent string) (LoginResult, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	if username == "" || plain == "" || len(username) > 64 || len(plain) > password.MaxLen*4 {
@@ -68,19 +75,20 @@ func (s *Service) Login(ctx context.Context, username, plain, ip, userAgent stri
 	if errs.KindOf(err) == errs.NotFound {
 		s.hasher.Dummy(ctx)
 		s.auditLogin(ctx, "staff.login.failed", "", username, "unknown user")
-		return LoginResult{}, errBadLogin
+		return LoginResult{}, s.ghosts.fail(username, s.now(), s.set)
 	}
 	if err != nil {
 		return LoginResult{}, err
 	}
 	now := s.now()
-	if u.Locked(now) {
-		s.auditLogin(ctx, "staff.login.refused", u.ID, username, "locked")
-		return LoginResult{}, lockedErr(u.LockedUntil)
-	}
 	ok, rehash, err := s.hasher.Verify(ctx, plain, u.PasswordHash)
 	if err != nil && !errors.Is(err, password.ErrMalformed) {
 		return LoginResult{}, err
+	}
+	if u.Locked(now) {
+		// Checked after hashing so a locked account answers as slowly as any other.
+		s.auditLogin(ctx, "staff.login.refused", u.ID, username, "locked")
+		return LoginResult{}, lockedErr(u.LockedUntil)
 	}
 	if !ok {
 		return LoginResult{}, s.failed(ctx, u, "wrong password")
@@ -98,16 +106,22 @@ func (s *Service) Login(ctx context.Context, username, plain, ip, userAgent stri
 	res := LoginResult{User: u, NeedTOTP: u.NeedsTOTP()}
 	res.NeedEnroll = res.NeedTOTP && !u.TOTPEnabled
 	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		// A lock set by a concurrent failed attempt wins over this success.
+		guard, err := tx.ExecContext(ctx, `UPDATE staff_users SET version = version WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)`, u.ID, now)
+		if err != nil {
+			return err
+		}
+		if n, _ := guard.RowsAffected(); n == 0 {
+			return lockedErr(now.Add(s.set.LockoutDuration))
+		}
 		if newHash != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET password_hash = $1 WHERE id = $2`, newHash, u.ID); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = $1`, u.ID); err != nil {
-			return err
-		}
 		if !res.NeedTOTP {
-			if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET last_login_at = $1 WHERE id = $2`, now, u.ID); err != nil {
+			// Failures are forgiven only when the whole sign-in succeeds.
+			if err := s.signedIn(ctx, tx, u.ID); err != nil {
 				return err
 			}
 		}
@@ -121,10 +135,52 @@ func (s *Service) Login(ctx context.Context, username, plain, ip, userAgent stri
 		}
 		return audit.Write(actorCtx(ctx, u), tx, audit.Entry{Action: action, TargetType: "staff_user", TargetID: u.ID, Region: u.Region, DeptPath: u.DeptPath})
 	})
+	if errs.KindOf(err) == errs.TooMany {
+		return LoginResult{}, err
+	}
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("staff.Service.Login: %w", err)
 	}
 	return res, nil
+}
+
+// signedIn records a completed sign-in: failures forgiven, time noted.
+func (s *Service) signedIn(ctx context.Context, tx *sql.Tx, userID string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE staff_users SET failed_logins = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2`, s.now(), userID)
+	return err
+}
+
+// ghosts counts failed sign-ins for usernames that do not exist, so they
+// lock like real accounts. Per node and in memory: enough to make unknown
+// and known accounts look alike; it bounds its size.
+type ghosts struct {
+	mu sync.Mutex
+	m  map[string]ghost
+}
+
+type ghost struct {
+	n     int
+	until time.Time
+}
+
+func (g *ghosts) fail(username string, now time.Time, set Settings) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m == nil || len(g.m) > 100000 {
+		g.m = map[string]ghost{}
+	}
+	e := g.m[username]
+	if e.until.After(now) {
+		return lockedErr(e.until)
+	}
+	e.n++
+	if e.n >= set.LockoutThreshold {
+		e = ghost{until: now.Add(set.LockoutDuration)}
+		g.m[username] = e
+		return lockedErr(e.until)
+	}
+	g.m[username] = e
+	return errBadLogin
 }
 
 // failed counts a failed attempt and locks the account at the threshold.
@@ -157,10 +213,19 @@ func (s *Service) failed(ctx context.Context, u User, why string) error {
 	return errBadLogin
 }
 
+// auditLogin records a refused sign-in. For unknown accounts only a digest
+// of the typed name is kept: people type passwords into the name field, and
+// the audit chain cannot forget.
 func (s *Service) auditLogin(ctx context.Context, action, userID, username, why string) {
+	detail := map[string]string{"reason": why}
+	if userID != "" {
+		detail["username"] = username
+	} else {
+		sum := sha256.Sum256([]byte(username))
+		detail["username_sha256"] = hex.EncodeToString(sum[:8])
+	}
 	_ = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		return audit.Write(ctx, tx, audit.Entry{Action: action, TargetType: "staff_user", TargetID: userID,
-			Detail: map[string]string{"username": username, "reason": why}})
+		return audit.Write(ctx, tx, audit.Entry{Action: action, TargetType: "staff_user", TargetID: userID, Detail: detail})
 	})
 }
 
@@ -238,46 +303,62 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	})
 }
 
-// VerifySecondFactor completes sign-in for a session waiting for TOTP.
+// VerifySecondFactor completes sign-in for a session waiting for TOTP and
+// returns the token of a new, fully signed-in session (the half-signed-in
+// one ends, so a token seen before the second factor is worth nothing).
 // Wrong codes count towards the lockout like wrong passwords.
-func (s *Service) VerifySecondFactor(ctx context.Context, token, code string) error {
+func (s *Service) VerifySecondFactor(ctx context.Context, token, code string) (string, error) {
 	const op = "staff.Service.VerifySecondFactor"
 	se, u, err := s.Authenticate(ctx, token)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if se.MFAOK {
-		return nil
+		return token, nil
 	}
 	if !u.TOTPEnabled {
-		return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "请先绑定身份验证器"}
+		return "", &errs.Error{Kind: errs.Conflict, Op: op, Msg: "请先绑定身份验证器"}
 	}
 	if u.Locked(s.now()) {
-		return lockedErr(u.LockedUntil)
+		s.db.W.ExecContext(ctx, `DELETE FROM staff_sessions WHERE id = $1`, se.ID)
+		return "", lockedErr(u.LockedUntil)
 	}
 	counter, ok := totp.Verify(u.TOTPSecret, strings.TrimSpace(code), s.now())
 	if !ok || counter <= u.TOTPCounter {
 		if err := s.failed(ctx, u, "wrong totp"); errs.KindOf(err) == errs.TooMany {
 			s.db.W.ExecContext(ctx, `DELETE FROM staff_sessions WHERE id = $1`, se.ID)
-			return err
+			return "", err
 		}
-		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "动态验证码错误或已使用", Fields: map[string]string{"code": "动态验证码错误或已使用"}}
+		return "", &errs.Error{Kind: errs.Invalid, Op: op, Msg: "动态验证码错误或已使用", Fields: map[string]string{"code": "动态验证码错误或已使用"}}
 	}
-	return sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE staff_users SET totp_last_counter = $1, failed_logins = 0, last_login_at = $2 WHERE id = $3 AND totp_last_counter < $1`,
-			counter, s.now(), u.ID)
+	var fresh string
+	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE staff_users SET totp_last_counter = $1 WHERE id = $2 AND totp_last_counter < $1`, counter, u.ID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "动态验证码已使用", Fields: map[string]string{"code": "动态验证码已使用"}}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE staff_sessions SET mfa_ok = $1 WHERE id = $2`, true, se.ID); err != nil {
+		if fresh, err = s.upgradeSession(ctx, tx, se); err != nil {
+			return err
+		}
+		if err := s.signedIn(ctx, tx, u.ID); err != nil {
 			return err
 		}
 		return audit.Write(actorCtx(ctx, u), tx, audit.Entry{Action: "staff.login", TargetType: "staff_user", TargetID: u.ID, Region: u.Region, DeptPath: u.DeptPath,
 			Detail: map[string]string{"factor": "totp"}})
 	})
+	return fresh, err
+}
+
+// upgradeSession replaces se by a new fully signed-in session and returns
+// its token.
+func (s *Service) upgradeSession(ctx context.Context, tx *sql.Tx, se Session) (string, error) {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE id = $1`, se.ID); err != nil {
+		return "", err
+	}
+	return s.newSession(ctx, tx, se.UserID, true, se.IP, se.UserAgent)
 }
 
 // BeginEnrollment returns a new TOTP secret for u (stored, not yet enabled)
@@ -299,40 +380,51 @@ func (s *Service) BeginEnrollment(ctx context.Context, u User) (secret, uri stri
 }
 
 // ConfirmEnrollment enables TOTP for the session's user when code matches
-// the pending secret, and completes the session's sign-in.
-func (s *Service) ConfirmEnrollment(ctx context.Context, token, code string) error {
+// the pending secret, completes the sign-in and returns the token of the
+// new session that replaces the old one.
+func (s *Service) ConfirmEnrollment(ctx context.Context, token, code string) (string, error) {
 	const op = "staff.Service.ConfirmEnrollment"
 	se, u, err := s.Authenticate(ctx, token)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if u.TOTPEnabled || u.TOTPSecret == "" {
-		return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "没有待确认的身份验证器绑定"}
+		return "", &errs.Error{Kind: errs.Conflict, Op: op, Msg: "没有待确认的身份验证器绑定"}
+	}
+	if u.Locked(s.now()) {
+		return "", lockedErr(u.LockedUntil)
 	}
 	counter, ok := totp.Verify(u.TOTPSecret, strings.TrimSpace(code), s.now())
 	if !ok {
-		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "动态验证码错误，请核对身份验证器上的6位数字", Fields: map[string]string{"code": "动态验证码错误"}}
+		if err := s.failed(ctx, u, "wrong totp at enrolment"); errs.KindOf(err) == errs.TooMany {
+			s.db.W.ExecContext(ctx, `DELETE FROM staff_sessions WHERE id = $1`, se.ID)
+			return "", err
+		}
+		return "", &errs.Error{Kind: errs.Invalid, Op: op, Msg: "动态验证码错误，请核对身份验证器上的6位数字", Fields: map[string]string{"code": "动态验证码错误"}}
 	}
-	return sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+	var fresh string
+	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE staff_users SET totp_enabled = $1, totp_last_counter = $2, updated_at = $3, version = version + 1 WHERE id = $4`,
 			true, counter, s.now(), u.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE staff_sessions SET mfa_ok = $1 WHERE id = $2`, true, se.ID); err != nil {
+		if fresh, err = s.upgradeSession(ctx, tx, se); err != nil {
+			return err
+		}
+		if err := s.signedIn(ctx, tx, u.ID); err != nil {
 			return err
 		}
 		return audit.Write(actorCtx(ctx, u), tx, audit.Entry{Action: "staff.totp.enable", TargetType: "staff_user", TargetID: u.ID, Region: u.Region, DeptPath: u.DeptPath})
 	})
+	return fresh, err
 }
 
 // DisableTOTP turns the second factor off for the signed-in user, who must
 // confirm with their password. Platform admins cannot turn it off.
 func (s *Service) DisableTOTP(ctx context.Context, u User, plain string) error {
 	const op = "staff.Service.DisableTOTP"
-	for _, g := range u.Grants {
-		if g.Role == authz.PlatformAdmin {
-			return &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "平台管理员必须启用双因素认证"}
-		}
+	if u.Principal().HasRole(authz.PlatformAdmin) {
+		return &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "平台管理员必须启用双因素认证"}
 	}
 	if err := s.confirmPassword(ctx, u, plain, "password", op); err != nil {
 		return err

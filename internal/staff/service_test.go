@@ -395,17 +395,20 @@ func TestTOTP(t *testing.T) {
 		if again, _, err := e.svc.BeginEnrollment(e.ctx, e.reload(t, admin.ID)); err != nil || again != secret {
 			t.Errorf("BeginEnrollment again = %q, %v; want the pending secret %q", again, err, secret)
 		}
-		err = e.svc.ConfirmEnrollment(e.ctx, res.Token, wrongCode(t, secret, e.clock.Now()))
+		_, err = e.svc.ConfirmEnrollment(e.ctx, res.Token, wrongCode(t, secret, e.clock.Now()))
 		wantKind(t, "ConfirmEnrollment(wrong code)", err, errs.Invalid)
 		if se, _ := e.session(t, res.Token); se.MFAOK {
 			t.Error("session has MFAOK after a wrong enrolment code")
 		}
-		if err := e.svc.ConfirmEnrollment(e.ctx, res.Token, code(t, secret, e.clock.Now())); err != nil {
+		enrolled, err := e.svc.ConfirmEnrollment(e.ctx, res.Token, code(t, secret, e.clock.Now()))
+		if err != nil {
 			t.Fatalf("ConfirmEnrollment: %v", err)
 		}
-		if se, u := e.session(t, res.Token); !se.MFAOK || !u.TOTPEnabled {
+		if se, u := e.session(t, enrolled); !se.MFAOK || !u.TOTPEnabled {
 			t.Errorf("after enrolment MFAOK = %v, TOTPEnabled = %v; want both", se.MFAOK, u.TOTPEnabled)
 		}
+		_, _, err = e.svc.Authenticate(e.ctx, res.Token)
+		wantKind(t, "Authenticate(token from before enrolment)", err, errs.Unauthenticated)
 		_, _, err = e.svc.BeginEnrollment(e.ctx, e.reload(t, admin.ID))
 		wantKind(t, "BeginEnrollment when enabled", err, errs.Conflict)
 
@@ -419,14 +422,17 @@ func TestTOTP(t *testing.T) {
 			t.Fatal("session before the second factor has MFAOK")
 		}
 		c := code(t, secret, e.clock.Now())
-		if err := e.svc.VerifySecondFactor(e.ctx, first.Token, c); err != nil {
+		full, err := e.svc.VerifySecondFactor(e.ctx, first.Token, c)
+		if err != nil {
 			t.Fatalf("VerifySecondFactor: %v", err)
 		}
-		if se, _ := e.session(t, first.Token); !se.MFAOK {
+		if se, _ := e.session(t, full); !se.MFAOK {
 			t.Error("session after the second factor lacks MFAOK")
 		}
+		_, _, err = e.svc.Authenticate(e.ctx, first.Token)
+		wantKind(t, "Authenticate(half-signed-in token after the second factor)", err, errs.Unauthenticated)
 		second := e.login(t, "padmin")
-		err = e.svc.VerifySecondFactor(e.ctx, second.Token, c)
+		_, err = e.svc.VerifySecondFactor(e.ctx, second.Token, c)
 		wantKind(t, "VerifySecondFactor(replayed code)", err, errs.Invalid)
 		if se, _ := e.session(t, second.Token); se.MFAOK {
 			t.Error("a replayed code completed the sign-in")
@@ -437,10 +443,10 @@ func TestTOTP(t *testing.T) {
 			t.Errorf("FailedLogins after the replay = %d, want 1", got)
 		}
 		for i := 2; i <= 4; i++ {
-			err := e.svc.VerifySecondFactor(e.ctx, second.Token, wrongCode(t, secret, e.clock.Now()))
+			_, err := e.svc.VerifySecondFactor(e.ctx, second.Token, wrongCode(t, secret, e.clock.Now()))
 			wantKind(t, fmt.Sprintf("VerifySecondFactor(wrong code #%d)", i), err, errs.Invalid)
 		}
-		err = e.svc.VerifySecondFactor(e.ctx, second.Token, wrongCode(t, secret, e.clock.Now()))
+		_, err = e.svc.VerifySecondFactor(e.ctx, second.Token, wrongCode(t, secret, e.clock.Now()))
 		wantKind(t, "VerifySecondFactor(wrong code #5)", err, errs.TooMany)
 		if !strings.Contains(msgOf(err), "锁定") {
 			t.Errorf("lockout Msg = %q, want it to mention 锁定", msgOf(err))
@@ -467,7 +473,7 @@ func TestDisableTOTP(t *testing.T) {
 		if err != nil {
 			t.Fatalf("BeginEnrollment: %v", err)
 		}
-		if err := e.svc.ConfirmEnrollment(e.ctx, res.Token, code(t, secret, e.clock.Now())); err != nil {
+		if _, err := e.svc.ConfirmEnrollment(e.ctx, res.Token, code(t, secret, e.clock.Now())); err != nil {
 			t.Fatalf("ConfirmEnrollment: %v", err)
 		}
 		e.clock.Advance(2 * time.Minute)
@@ -687,5 +693,85 @@ func TestWrongCurrentPasswordCountsTowardsLockout(t *testing.T) {
 		if _, _, err := e.svc.Authenticate(e.ctx, res.Token); errs.KindOf(err) != errs.Unauthenticated {
 			t.Fatalf("session after lockout: %v, want ended", err)
 		}
+	})
+}
+
+// TestUnknownUsernamesLockLikeRealOnes: after the threshold an unknown
+// username gets the same lockout answer as a real account, so the answers
+// do not tell which accounts exist.
+func TestUnknownUsernamesLockLikeRealOnes(t *testing.T) {
+	forEngines(t, func(t *testing.T, e *env) {
+		e.user(t, "real", "150100", "", authz.Grant{Role: authz.WindowClerk, Region: "150100"})
+		for _, name := range []string{"real", "nosuchuser"} {
+			var last error
+			for i := 1; i <= 5; i++ {
+				_, last = e.svc.Login(e.ctx, name, "Wrong-Horse-1", "", "")
+				if i < 5 {
+					wantKind(t, fmt.Sprintf("Login(%s) #%d", name, i), last, errs.Unauthenticated)
+				}
+			}
+			wantKind(t, "Login("+name+") #5", last, errs.TooMany)
+			if !strings.Contains(msgOf(last), "锁定") {
+				t.Errorf("Login(%s) #5 message %q lacks 锁定", name, msgOf(last))
+			}
+			_, again := e.svc.Login(e.ctx, name, pw, "", "")
+			wantKind(t, "Login("+name+") while locked", again, errs.TooMany)
+		}
+	})
+}
+
+// TestSecondFactorGuessesSurviveNewPasswordSignIns: a correct password does
+// not forgive wrong TOTP codes; only a completed sign-in does.
+func TestSecondFactorGuessesSurviveNewPasswordSignIns(t *testing.T) {
+	forEngines(t, func(t *testing.T, e *env) {
+		u := e.user(t, "twofa", "150100", "", authz.Grant{Role: authz.WindowClerk, Region: "150100"})
+		res := e.login(t, "twofa")
+		secret, _, err := e.svc.BeginEnrollment(e.ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.ConfirmEnrollment(e.ctx, res.Token, code(t, secret, e.clock.Now())); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(2 * time.Minute)
+		var last error
+		for round := range 2 {
+			half := e.login(t, "twofa")
+			for range 3 {
+				_, last = e.svc.VerifySecondFactor(e.ctx, half.Token, wrongCode(t, secret, e.clock.Now()))
+				if errs.KindOf(last) == errs.TooMany {
+					break
+				}
+			}
+			if round == 0 {
+				wantKind(t, "3 wrong codes", last, errs.Invalid)
+			}
+		}
+		wantKind(t, "6th wrong code over two sign-ins", last, errs.TooMany)
+	})
+}
+
+// TestCannotPlaceStaffInUnreachableDepartments: a city admin cannot put
+// accounts or grants into a province department they cannot see.
+func TestCannotPlaceStaffInUnreachableDepartments(t *testing.T) {
+	forEngines(t, func(t *testing.T, e *env) {
+		provDept, err := e.orgs.CreateDepartment(e.ctx, e.root, org.DeptInput{Name: "自治区公安厅", Region: "150000"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hohhot := e.user(t, "hohhot", "150100", "", authz.Grant{Role: authz.RegionAdmin, Region: "150100"}).Principal()
+		_, err = e.svc.CreateUser(e.ctx, hohhot, staff.UserInput{Username: "planted", DisplayName: "植入", Region: "150100", DeptID: provDept.ID, Password: pw})
+		wantKind(t, "CreateUser into a province department", err, errs.Invalid)
+		clerk := e.user(t, "clerk2", "150100", "", authz.Grant{Role: authz.WindowClerk, Region: "150100"})
+		err = e.svc.AddGrant(e.ctx, hohhot, clerk.ID, authz.Reviewer, "150100", provDept.ID)
+		wantKind(t, "AddGrant limited to a province department", err, errs.Invalid)
+		if err := e.svc.AddGrant(e.ctx, hohhot, clerk.ID, authz.Reviewer, "150100000000", e.deptA.ID); err == nil {
+			t.Error("AddGrant with a 12-digit non-township code succeeded")
+		}
+		if err := e.svc.AddGrant(e.ctx, hohhot, clerk.ID, authz.Reviewer, "150100", e.deptA.ID); err != nil {
+			t.Fatal(err)
+		}
+		err = e.svc.AddGrant(e.ctx, hohhot, clerk.ID, authz.Reviewer, "150100", e.deptA.ID)
+		wantKind(t, "duplicate grant", err, errs.Conflict)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"yiwang/internal/org"
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
 )
@@ -60,15 +61,7 @@ func (u User) Locked(now time.Time) bool { return u.LockedUntil.After(now) }
 // NeedsTOTP reports whether signing in needs a second factor: when the user
 // enabled it, and always for platform admins.
 func (u User) NeedsTOTP() bool {
-	if u.TOTPEnabled {
-		return true
-	}
-	for _, g := range u.Grants {
-		if g.Role == authz.PlatformAdmin {
-			return true
-		}
-	}
-	return false
+	return u.TOTPEnabled || u.Principal().HasRole(authz.PlatformAdmin)
 }
 
 // Principal returns the authorization view of u.
@@ -83,7 +76,7 @@ type UserInput struct {
 	Phone       string
 	Region      string
 	DeptID      string
-	Password    string // initial password, on create only
+	Password    string `json:"-"` // initial password, on create only; never audited
 	Version     int
 }
 
@@ -106,8 +99,10 @@ func (in *UserInput) Check(creating bool) error {
 	if in.Phone != "" && !regexp.MustCompile(`^[0-9+\- ]{5,20}$`).MatchString(in.Phone) {
 		f["phone"] = "请填写有效的电话号码"
 	}
-	if len(in.Region) != 6 && len(in.Region) != 9 {
+	if norm, _, _, err := org.ParseRegionCode(in.Region); err != nil {
 		f["region"] = "请填写所属行政区划代码"
+	} else {
+		in.Region = norm
 	}
 	if len(f) > 0 {
 		return &errs.Error{Kind: errs.Invalid, Op: "staff.UserInput.Check", Msg: "请检查填写的内容", Fields: f}

@@ -120,9 +120,10 @@ func RegionWithin(code, ancestor string) bool {
 	return ancestor != "" && strings.HasPrefix(code, RegionPrefix(ancestor))
 }
 
-// Covers reports whether g reaches t.
+// Covers reports whether g reaches t. A grant that names a department but
+// lost its path covers nothing: it fails closed, never region-wide.
 func (g Grant) Covers(t Target) bool {
-	if !RegionWithin(t.Region, g.Region) {
+	if !RegionWithin(t.Region, g.Region) || (g.DeptID != "" && g.DeptPath == "") {
 		return false
 	}
 	if g.DeptPath == "" {
@@ -200,6 +201,9 @@ func (p *Principal) Filter(perm Perm, regionCol, deptPathCol string, next int) (
 		return s
 	}
 	for _, g := range p.Scopes(perm) {
+		if g.Region == "" || (g.DeptID != "" && g.DeptPath == "") {
+			continue // covers nothing, as in Covers
+		}
 		if g.DeptPath != "" && deptPathCol == "" {
 			continue // a department grant never reaches rows without a department
 		}

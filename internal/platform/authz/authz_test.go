@@ -977,3 +977,21 @@ func BenchmarkCan(b *testing.B) {
 		sink = p.Can(authz.ManageStaff, target)
 	}
 }
+
+// TestGrantWithLostDepartmentPathFailsClosed: a department-bound grant whose
+// path is missing must reach nothing, in Go and in SQL alike.
+func TestGrantWithLostDepartmentPathFailsClosed(t *testing.T) {
+	p := &authz.Principal{UserID: "u", Grants: []authz.Grant{{Role: authz.DeptAdmin, Region: "150100", DeptID: "d1"}}}
+	for _, tg := range []authz.Target{{Region: "150100"}, {Region: "150100", DeptPath: "/d1/"}, {Region: "150102", DeptPath: "/x/"}} {
+		if p.Can(authz.ViewOrg, tg) {
+			t.Errorf("grant without path covers %+v", tg)
+		}
+	}
+	if cond, args := p.Filter(authz.ViewOrg, "region_code", "dept_path", 1); cond != "1 = 0" || len(args) != 0 {
+		t.Errorf("Filter = %q %v, want 1 = 0", cond, args)
+	}
+	empty := &authz.Principal{UserID: "u", Grants: []authz.Grant{{Role: authz.RegionAdmin, Region: ""}}}
+	if cond, _ := empty.Filter(authz.ViewOrg, "region_code", "", 1); cond != "1 = 0" {
+		t.Errorf("Filter with empty region = %q, want 1 = 0 (Can says no)", cond)
+	}
+}
