@@ -38,6 +38,8 @@ import (
 var depLayers = map[string][]string{
 	"org":   {}, // bottom layer
 	"staff": {"org"},
+	// layer 2
+	"catalog": {"org", "staff"},
 }
 
 const (
