@@ -76,7 +76,7 @@ type Worker struct {
 	db       *sqldb.DB
 	o        Options
 	mu       sync.RWMutex
-	handlers map[string]Handler
+	handlers map[string][]Handler
 	wake     chan struct{}
 
 	delivered, retried, failed *prometheus.CounterVec
@@ -108,7 +108,7 @@ func NewWorker(db *sqldb.DB, o Options) *Worker {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	w := &Worker{db: db, o: o, handlers: map[string]Handler{}, wake: make(chan struct{}, 1)}
+	w := &Worker{db: db, o: o, handlers: map[string][]Handler{}, wake: make(chan struct{}, 1)}
 	w.delivered = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yiwang_outbox_delivered_total", Help: "Outbox messages delivered."}, []string{"topic"})
 	w.retried = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yiwang_outbox_retried_total", Help: "Outbox deliveries that failed and will be retried."}, []string{"topic"})
 	w.failed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "yiwang_outbox_failed_total", Help: "Outbox messages parked after their last attempt."}, []string{"topic"})
@@ -118,11 +118,14 @@ func NewWorker(db *sqldb.DB, o Options) *Worker {
 	return w
 }
 
-// Handle registers h for topic. Topics without a handler stay queued.
+// Handle registers h for topic; several domains may subscribe to one
+// topic. Topics without a handler stay queued. A message counts as
+// delivered when every handler of its topic succeeded; if one fails, all
+// run again on the retry, so each must be idempotent.
 func (w *Worker) Handle(topic string, h Handler) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.handlers[topic] = h
+	w.handlers[topic] = append(w.handlers[topic], h)
 }
 
 // Notify wakes the worker early, e.g. right after a commit that enqueued.
@@ -232,9 +235,14 @@ func (w *Worker) claim(ctx context.Context) ([]Message, error) {
 
 func (w *Worker) deliver(ctx context.Context, m Message) {
 	w.mu.RLock()
-	h := w.handlers[m.Topic]
+	hs := w.handlers[m.Topic]
 	w.mu.RUnlock()
-	err := safeCall(ctx, h, m)
+	var err error
+	for _, h := range hs {
+		if err = safeCall(ctx, h, m); err != nil {
+			break
+		}
+	}
 	now := sqldb.Now()
 	var q string
 	var args []any
