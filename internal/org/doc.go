@@ -10,6 +10,9 @@
 //     xxxx00 prefecture, other 6-digit codes county, 9-digit codes township.
 //   - A department's path is its ancestry "/root/…/self/"; a department lies
 //     in a region inside its parent's region, and never under itself.
+//     Creating or moving a department first locks it and its parent with a
+//     guarded no-op UPDATE (lockPlace), so concurrent tree changes are
+//     serialised on PostgreSQL too and never leave a stale path or a cycle.
 //   - Every change is checked against the caller's grants (authz) and
 //     audited in the same transaction.
 package org

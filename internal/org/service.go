@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"yiwang/internal/platform/audit"
@@ -203,7 +205,7 @@ func (s *Service) Dataset(ctx context.Context) (version string, rows int, err er
 func deptTarget(d Department) authz.Target { return authz.Target{Region: d.Region, DeptPath: d.Path} }
 
 // placeDept checks that in.Region exists and that the parent (if any)
-// exists and is visible to p, lies in a region containing in.Region and is
+// exists and is visible to p (reading it through q, after lockPlace), lies in a region containing in.Region and is
 // not id itself or below it; it returns the parent. A parent p may not see
 // gets the same answer as one that does not exist.
 func (s *Service) placeDept(ctx context.Context, q sqldb.Querier, p *authz.Principal, id string, in DeptInput) (parent Department, err error) {
@@ -229,6 +231,48 @@ func (s *Service) placeDept(ctx context.Context, q sqldb.Querier, p *authz.Princ
 	return parent, nil
 }
 
+// lockPlace serialises changes to the department tree on every engine.
+// It takes the row locks of department id (when not empty) and of the
+// chosen parent (when it exists and p may see it) with a guarded no-op
+// UPDATE that also checks each still has the path just read; zero rows
+// means someone moved it meanwhile, a Conflict. Rows are locked in id
+// order, so two moves never wait on each other in a cycle. Once it
+// returns, neither row's place can change until the transaction ends, so
+// callers re-read both and check the tree on those values. (SQLite
+// serialises write transactions anyway; PostgreSQL needs the row locks.)
+func lockPlace(ctx context.Context, tx *sql.Tx, p *authz.Principal, op, id, oldPath, parentID string) error {
+	paths := map[string]string{}
+	if id != "" {
+		paths[id] = oldPath
+	}
+	if parentID != "" && parentID != id {
+		parent, err := getDept(ctx, tx, parentID)
+		switch {
+		case errs.KindOf(err) == errs.NotFound:
+			// placeDept reports it.
+		case err != nil:
+			return err
+		case p.Can(authz.ViewOrg, deptTarget(parent)):
+			paths[parent.ID] = parent.Path
+		}
+	}
+	for _, lid := range slices.Sorted(maps.Keys(paths)) {
+		res, err := tx.ExecContext(ctx, `UPDATE departments SET version = version WHERE id = $1 AND path = $2`, lid, paths[lid])
+		if err != nil {
+			return fmt.Errorf("%s: lock department: %w", op, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("%s: lock department: %w", op, err)
+		} else if n == 0 {
+			if lid == id {
+				return stale(op)
+			}
+			return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "上级部门刚被调整，请刷新后重试"}
+		}
+	}
+	return nil
+}
+
 // CreateDepartment adds a department where p may manage departments: a
 // top-level department needs a region-wide grant, a sub-department a grant
 // covering its parent.
@@ -242,6 +286,11 @@ func (s *Service) CreateDepartment(ctx context.Context, p *authz.Principal, in D
 	}
 	var d Department
 	err := sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		// The parent's place is read only once it is locked, so a
+		// concurrent move of the parent cannot leave d with a stale path.
+		if err := lockPlace(ctx, tx, p, op, "", "", in.ParentID); err != nil {
+			return err
+		}
 		parent, err := s.placeDept(ctx, tx, p, "", in)
 		if err != nil {
 			return err
@@ -287,6 +336,16 @@ func (s *Service) UpdateDepartment(ctx context.Context, p *authz.Principal, id s
 			return err
 		}
 		if err := p.Require(authz.ManageDepts, deptTarget(old), op); err != nil {
+			return err
+		}
+		// Lock the department and its new parent, then re-read both: the
+		// cycle check and the subtree move below then see places nobody
+		// else can change until commit (two opposite moves, D under P and
+		// P under D, would otherwise both pass the check).
+		if err := lockPlace(ctx, tx, p, op, id, old.Path, in.ParentID); err != nil {
+			return err
+		}
+		if old, err = getDept(ctx, tx, id); err != nil {
 			return err
 		}
 		parent, err := s.placeDept(ctx, tx, p, id, in)

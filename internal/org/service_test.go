@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -125,6 +126,13 @@ func checkTree(t *testing.T, svc *org.Service) {
 		byID[d.ID] = d
 	}
 	for _, d := range all {
+		seen := map[string]bool{}
+		for _, id := range strings.Split(strings.Trim(d.Path, "/"), "/") {
+			if seen[id] {
+				t.Errorf("department %s path %q holds %s twice: the tree has a cycle", d.Name, d.Path, id)
+			}
+			seen[id] = true
+		}
 		want := "/" + d.ID + "/"
 		if d.ParentID != "" {
 			parent, ok := byID[d.ParentID]
@@ -647,6 +655,93 @@ func TestDepartmentAccess(t *testing.T) {
 			})
 			checkTree(t, svc)
 			verifyChain(t, eng.DB)
+		})
+	}
+}
+
+// TestConcurrentTreeChanges races changes to the department tree on every
+// engine and checks after each round that the tree is still a tree: no
+// cycles, every path its parent's path plus its own id. Losers of a race
+// get a Conflict (or, having seen the winner's change, an Invalid).
+func TestConcurrentTreeChanges(t *testing.T) {
+	t.Parallel()
+	const rounds = 40
+	prov := as(authz.RegionAdmin, "150000")
+	// move returns the change that puts department id under parent (""
+	// for the top), prepared from the department as it is now.
+	move := func(t *testing.T, svc *org.Service, id, parent string) func() error {
+		in := inputOf(getDept(t, svc, id))
+		in.ParentID = parent
+		return func() error {
+			_, err := svc.UpdateDepartment(t.Context(), prov, id, in)
+			return err
+		}
+	}
+	tests := []struct {
+		name string
+		// setup makes the departments; round returns the two changes to
+		// race in round i and what to do afterwards for the next round.
+		setup func(t *testing.T, svc *org.Service) (round func(i int) (a, b func() error, after func()))
+	}{
+		{name: "opposite moves", setup: func(t *testing.T, svc *org.Service) func(int) (func() error, func() error, func()) {
+			d := mustDept(t, svc, prov, org.DeptInput{Name: "竞争测试部门甲", Region: "150000"})
+			p := mustDept(t, svc, prov, org.DeptInput{Name: "竞争测试部门乙", Region: "150000"})
+			return func(int) (func() error, func() error, func()) {
+				return move(t, svc, d.ID, p.ID), move(t, svc, p.ID, d.ID), func() {
+					for _, id := range []string{d.ID, p.ID} {
+						if getDept(t, svc, id).ParentID != "" {
+							if err := move(t, svc, id, "")(); err != nil {
+								t.Fatalf("move back to the top: %v", err)
+							}
+						}
+					}
+				}
+			}
+		}},
+		{name: "create under a moving parent", setup: func(t *testing.T, svc *org.Service) func(int) (func() error, func() error, func()) {
+			a := mustDept(t, svc, prov, org.DeptInput{Name: "竞争测试部门丙", Region: "150000"})
+			b := mustDept(t, svc, prov, org.DeptInput{Name: "竞争测试部门丁", Region: "150000"})
+			return func(i int) (func() error, func() error, func()) {
+				parent := b.ID
+				if i%2 == 1 {
+					parent = ""
+				}
+				create := func() error {
+					_, err := svc.CreateDepartment(t.Context(), prov, org.DeptInput{Name: fmt.Sprintf("竞争测试子部门%03d", i), Region: "150000", ParentID: a.ID})
+					return err
+				}
+				return move(t, svc, a.ID, parent), create, func() {}
+			}
+		}},
+	}
+	for _, eng := range sqldbtest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			svc := newService(t, eng)
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					round := tc.setup(t, svc)
+					for i := range rounds {
+						a, b, after := round(i)
+						var errA, errB error
+						var wg sync.WaitGroup
+						start := make(chan struct{})
+						wg.Go(func() { <-start; errA = a() })
+						wg.Go(func() { <-start; errB = b() })
+						close(start)
+						wg.Wait()
+						for _, err := range []error{errA, errB} {
+							if k := errs.KindOf(err); err != nil && k != errs.Conflict && k != errs.Invalid {
+								t.Errorf("round %d: unexpected error %v", i, err)
+							}
+						}
+						checkTree(t, svc)
+						if t.Failed() {
+							t.Fatalf("round %d (errors %v; %v): the tree is broken", i, errA, errB)
+						}
+						after()
+					}
+				})
+			}
 		})
 	}
 }
