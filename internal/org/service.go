@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"yiwang/internal/platform/audit"
 	"yiwang/internal/platform/authz"
@@ -68,10 +69,10 @@ type DeptQuery struct {
 	PerPage  int
 }
 
+// norm puts the page within 1..sqldb.MaxPage and the page size within
+// 1..200 (else 50), and returns the LIMIT and OFFSET.
 func (q *DeptQuery) norm() (limit, offset int) {
-	if q.Page < 1 {
-		q.Page = 1
-	}
+	q.Page = sqldb.ClampPage(q.Page)
 	if q.PerPage < 1 || q.PerPage > 200 {
 		q.PerPage = 50
 	}
@@ -103,7 +104,10 @@ func (s *Service) departments(ctx context.Context, w *sqldb.Where, q DeptQuery) 
 	if q.Region != "" {
 		w.Add("d.region_code LIKE ?", authz.RegionPrefix(q.Region)+"%")
 	}
-	if q.Q = strings.TrimSpace(q.Q); q.Q != "" {
+	if q.Q = strings.TrimSpace(q.Q); utf8.RuneCountInString(q.Q) > sqldb.MaxSearch {
+		return Page[Department]{}, &errs.Error{Kind: errs.Invalid, Op: "org.Service.departments", Msg: "搜索内容过长", Fields: map[string]string{"q": "搜索内容过长"}}
+	}
+	if q.Q != "" {
 		w.Add(`d.name LIKE ? ESCAPE '\'`, "%"+sqldb.EscapeLike(q.Q)+"%")
 	}
 	if q.ParentID != "" {

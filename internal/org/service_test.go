@@ -3,6 +3,7 @@ package org_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -741,6 +742,56 @@ func TestConcurrentTreeChanges(t *testing.T) {
 						after()
 					}
 				})
+			}
+		})
+	}
+}
+
+// TestDepartmentQueryLimits checks that page numbers are clamped to
+// 1..sqldb.MaxPage (an overflowing offset would be negative, which
+// PostgreSQL refuses) and that over-long name searches are Invalid.
+func TestDepartmentQueryLimits(t *testing.T) {
+	t.Parallel()
+	for _, eng := range sqldbtest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			svc := newService(t, eng)
+			mustDept(t, svc, root, org.DeptInput{Name: "自治区数据局", Region: "150000"})
+			tests := []struct {
+				name               string
+				q                  org.DeptQuery
+				wantPage, wantRows int
+				wantErr            bool // Invalid 搜索内容过长 on q
+			}{
+				{name: "page zero", q: org.DeptQuery{}, wantPage: 1, wantRows: 1},
+				{name: "negative page", q: org.DeptQuery{Page: -3}, wantPage: 1, wantRows: 1},
+				{name: "most negative page", q: org.DeptQuery{Page: math.MinInt}, wantPage: 1, wantRows: 1},
+				{name: "last page", q: org.DeptQuery{Page: sqldb.MaxPage}, wantPage: sqldb.MaxPage},
+				{name: "page past the last", q: org.DeptQuery{Page: sqldb.MaxPage + 1}, wantPage: sqldb.MaxPage},
+				{name: "overflowing page", q: org.DeptQuery{Page: math.MaxInt, PerPage: 50}, wantPage: sqldb.MaxPage},
+				{name: "search at the limit", q: org.DeptQuery{Q: strings.Repeat("局", sqldb.MaxSearch)}, wantPage: 1},
+				{name: "search too long", q: org.DeptQuery{Q: strings.Repeat("局", sqldb.MaxSearch+1)}, wantErr: true},
+				{name: "huge search pattern", q: org.DeptQuery{Q: strings.Repeat("%_", 40000)}, wantErr: true},
+			}
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					got, err := svc.Departments(t.Context(), root, tc.q)
+					if tc.wantErr {
+						e, ok := errors.AsType[*errs.Error](err)
+						if !ok || e.Kind != errs.Invalid || e.Msg != "搜索内容过长" || e.Fields["q"] != "搜索内容过长" {
+							t.Errorf("Departments(%.20q…) = %v, want Invalid 搜索内容过长 on q", tc.q.Q, err)
+						}
+						return
+					}
+					if err != nil {
+						t.Fatalf("Departments(page %d): %v", tc.q.Page, err)
+					}
+					if got.Page != tc.wantPage || len(got.Items) != tc.wantRows {
+						t.Errorf("Departments(page %d) = page %d with %d rows, want page %d with %d", tc.q.Page, got.Page, len(got.Items), tc.wantPage, tc.wantRows)
+					}
+				})
+			}
+			if _, err := svc.PublicDepartments(t.Context(), "150000", math.MaxInt); err != nil {
+				t.Errorf("PublicDepartments(page MaxInt): %v", err)
 			}
 		})
 	}

@@ -3,11 +3,15 @@ package audit_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"sync"
 	"testing"
 
 	"yiwang/internal/platform/audit"
+	"yiwang/internal/platform/errs"
 	"yiwang/internal/platform/sqldb"
 	"yiwang/internal/platform/sqldb/sqldbtest"
 )
@@ -113,6 +117,53 @@ func TestListFiltersAndScopes(t *testing.T) {
 					}
 					if total != tc.want || len(got) != tc.want {
 						t.Errorf("List = %d rows, total %d; want %d", len(got), total, tc.want)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestListLimits checks that out-of-range offsets are clamped (PostgreSQL
+// refuses a negative OFFSET) and over-long search text is refused as
+// Invalid before it reaches the database (SQLite refuses huge LIKE patterns).
+func TestListLimits(t *testing.T) {
+	long := strings.Repeat("审", sqldb.MaxSearch+1)
+	huge := strings.Repeat("%_", 40000)
+	for _, eng := range sqldbtest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			ctx := audit.WithActor(t.Context(), audit.Actor{ID: "u1", Name: "王五"})
+			write(t, eng.DB, ctx, "org.department.create", "150100")
+			tests := []struct {
+				name      string
+				q         audit.Query
+				wantRows  int
+				wantField string // for an Invalid error
+			}{
+				{name: "negative offset", q: audit.Query{Offset: -50}, wantRows: 1},
+				{name: "most negative offset", q: audit.Query{Offset: math.MinInt}, wantRows: 1},
+				{name: "huge offset", q: audit.Query{Offset: math.MaxInt}, wantRows: 0},
+				{name: "actor at the limit", q: audit.Query{Actor: strings.Repeat("王", sqldb.MaxSearch)}, wantRows: 0},
+				{name: "actor too long", q: audit.Query{Actor: long}, wantField: "actor"},
+				{name: "action too long", q: audit.Query{Action: long}, wantField: "action"},
+				{name: "huge action pattern", q: audit.Query{Action: huge}, wantField: "action"},
+				{name: "target too long", q: audit.Query{TargetID: long}, wantField: "target"},
+			}
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					got, total, err := audit.List(ctx, eng.DB, tc.q, "1 = 1", nil)
+					if tc.wantField != "" {
+						e, ok := errors.AsType[*errs.Error](err)
+						if !ok || e.Kind != errs.Invalid || e.Msg != "搜索内容过长" || e.Fields[tc.wantField] == "" {
+							t.Errorf("List = %v, want Invalid 搜索内容过长 on %s", err, tc.wantField)
+						}
+						return
+					}
+					if err != nil {
+						t.Fatalf("List: %v", err)
+					}
+					if len(got) != tc.wantRows {
+						t.Errorf("List = %d rows (total %d), want %d", len(got), total, tc.wantRows)
 					}
 				})
 			}

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"yiwang/internal/platform/errs"
 	"yiwang/internal/platform/sqldb"
 )
 
-// Query selects entries to browse. Zero fields do not filter.
+// Query selects entries to browse. Zero fields do not filter; a text
+// field longer than sqldb.MaxSearch runes is Invalid (搜索内容过长).
 type Query struct {
 	Actor      string    // actor id or a part of the actor's name
 	Action     string    // action prefix, e.g. "org.department"
@@ -17,7 +20,7 @@ type Query struct {
 	TargetID   string    // exact
 	From, To   time.Time // [From, To)
 	Limit      int       // default 50, at most 500
-	Offset     int
+	Offset     int       // clamped to 0..(sqldb.MaxPage-1)×Limit
 }
 
 // List returns entries matching q and the scope condition (an SQL condition
@@ -25,6 +28,11 @@ type Query struct {
 // by authz.Principal.Filter), newest first, and the number of matches.
 func List(ctx context.Context, db *sqldb.DB, q Query, scope string, scopeArgs []any) ([]Record, int, error) {
 	const op = "audit.List"
+	for _, f := range [...]struct{ field, v string }{{"actor", q.Actor}, {"action", q.Action}, {"target", q.TargetID}, {"target_type", q.TargetType}} {
+		if utf8.RuneCountInString(f.v) > sqldb.MaxSearch {
+			return nil, 0, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "搜索内容过长", Fields: map[string]string{f.field: "搜索内容过长"}}
+		}
+	}
 	w := &sqldb.Where{}
 	w.AddNumbered(scope, scopeArgs)
 	if q.Actor != "" {
@@ -48,9 +56,9 @@ func List(ctx context.Context, db *sqldb.DB, q Query, scope string, scopeArgs []
 	if q.Limit <= 0 || q.Limit > 500 {
 		q.Limit = 50
 	}
-	if q.Offset < 0 {
-		q.Offset = 0
-	}
+	// Offsets stay within sqldb.MaxPage pages: never negative (PostgreSQL
+	// refuses that), never past what a pager reaches.
+	q.Offset = min(max(q.Offset, 0), (sqldb.MaxPage-1)*q.Limit)
 	var total int
 	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log`+w.String(), w.Args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("%s: count: %w", op, err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"sort"
 	"strings"
@@ -211,5 +212,15 @@ func TestOpenRejectsUnknownScheme(t *testing.T) {
 	}
 	if _, err := os.Stat("x"); err == nil {
 		t.Fatal("Open created a file")
+	}
+}
+
+func TestClampPage(t *testing.T) {
+	for _, tc := range []struct{ in, want int }{
+		{math.MinInt, 1}, {-1, 1}, {0, 1}, {1, 1}, {2, 2}, {sqldb.MaxPage, sqldb.MaxPage}, {sqldb.MaxPage + 1, sqldb.MaxPage}, {math.MaxInt, sqldb.MaxPage},
+	} {
+		if got := sqldb.ClampPage(tc.in); got != tc.want {
+			t.Errorf("ClampPage(%d) = %d, want %d", tc.in, got, tc.want)
+		}
 	}
 }

@@ -39,6 +39,19 @@ func (w *Where) String() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
+// MaxPage is the highest page number a list serves. Clamping to it keeps
+// (page-1)×perPage from overflowing into a negative OFFSET, which
+// PostgreSQL rejects ("OFFSET must not be negative").
+const MaxPage = 10000
+
+// ClampPage returns page limited to 1..MaxPage.
+func ClampPage(page int) int { return min(max(page, 1), MaxPage) }
+
+// MaxSearch is the longest free-text search, in runes, that lists accept:
+// no name is longer, and SQLite refuses long LIKE patterns ("LIKE or GLOB
+// pattern too complex").
+const MaxSearch = 100
+
 // Page appends LIMIT and OFFSET placeholders and arguments and returns the
 // clause and the full argument list.
 func (w *Where) Page(limit, offset int) (string, []any) {
