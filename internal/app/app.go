@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"yiwang/internal/catalog"
 	"yiwang/internal/config"
 	"yiwang/internal/org"
 	"yiwang/internal/platform/outbox"
@@ -47,6 +48,7 @@ type App struct {
 	Outbox   *outbox.Worker
 	Org      *org.Service
 	Staff    *staff.Service
+	Catalog  *catalog.Service
 	Registry *prometheus.Registry
 	started  time.Time
 }
@@ -114,7 +116,12 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 		SessionTTL: cfg.SessionTTL, SessionMaxAge: cfg.SessionMaxAge, LockoutThreshold: cfg.LockoutThreshold, LockoutDuration: cfg.LockoutDuration,
 	})
 	a.Outbox = outbox.NewWorker(db, outbox.Options{Concurrency: cfg.OutboxWorkers, Poll: cfg.OutboxPoll, Log: log, Registerer: reg})
+	a.Catalog = catalog.NewService(db, a.Org)
+	if err := a.Catalog.LoadTypes(ctx); err != nil {
+		return nil, err
+	}
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Staff.OnDepartmentMoved)
+	a.Outbox.Handle(org.TopicDepartmentMoved, a.Catalog.OnDepartmentMoved)
 	h, err := a.routes()
 	if err != nil {
 		return nil, err

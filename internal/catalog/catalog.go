@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -437,4 +438,37 @@ func trim(it *Item) {
 	for i := range it.LegalBasis {
 		it.LegalBasis[i].Name = strings.TrimSpace(it.LegalBasis[i].Name)
 	}
+}
+
+// Change is one element that differs between two versions.
+type Change struct {
+	Field    string
+	Old, New string
+}
+
+// Diff lists the top-level elements that differ between a and b, each with
+// its old and new value as JSON, sorted by field name.
+func Diff(a, b Item) []Change {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	var ma, mb map[string]json.RawMessage
+	json.Unmarshal(ja, &ma)
+	json.Unmarshal(jb, &mb)
+	var keys []string
+	for k := range ma {
+		keys = append(keys, k)
+	}
+	for k := range mb {
+		if _, ok := ma[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var out []Change
+	for _, k := range keys {
+		if string(ma[k]) != string(mb[k]) {
+			out = append(out, Change{Field: k, Old: string(ma[k]), New: string(mb[k])})
+		}
+	}
+	return out
 }

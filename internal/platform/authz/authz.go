@@ -60,18 +60,20 @@ type Perm string
 
 // The permissions.
 const (
-	ViewOrg     Perm = "org.view"     // see departments, halls, windows, staff
-	ManageDepts Perm = "org.depts"    // create and edit departments
-	ManageHalls Perm = "org.halls"    // create and edit halls and windows
-	ManageStaff Perm = "staff.manage" // create staff, grant roles, unlock
-	ViewAudit   Perm = "audit.view"   // browse the audit log
-	Platform    Perm = "platform"     // platform operations: reference data, outbox
+	ViewOrg     Perm = "org.view"       // see departments, halls, windows, staff
+	ManageDepts Perm = "org.depts"      // create and edit departments
+	ManageHalls Perm = "org.halls"      // create and edit halls and windows
+	ManageStaff Perm = "staff.manage"   // create staff, grant roles, unlock
+	ViewAudit   Perm = "audit.view"     // browse the audit log
+	Platform    Perm = "platform"       // platform operations: reference data, outbox
+	EditItems   Perm = "catalog.edit"   // draft and submit service items (事项)
+	ReviewItems Perm = "catalog.review" // publish, reject, suspend and revoke items
 )
 
 var rolePerms = map[Role][]Perm{
-	PlatformAdmin: {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, Platform},
-	RegionAdmin:   {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit},
-	DeptAdmin:     {ViewOrg, ManageDepts, ManageStaff},
+	PlatformAdmin: {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, Platform, EditItems, ReviewItems},
+	RegionAdmin:   {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, EditItems, ReviewItems},
+	DeptAdmin:     {ViewOrg, ManageDepts, ManageStaff, EditItems},
 	WindowClerk:   {ViewOrg},
 	Reviewer:      {ViewOrg},
 	Supervisor:    {ViewOrg, ViewAudit},
