@@ -62,7 +62,7 @@ func (p Page[T]) Pages() int { return max(1, (p.Total+p.PerPage-1)/p.PerPage) }
 // DeptQuery filters department lists.
 type DeptQuery struct {
 	Region   string // within this region (and below)
-	Q        string // part of the name
+	Q        string // part of the name; ASCII letters match either case
 	ParentID string // direct children of this department
 	Active   *bool
 	Page     int
@@ -108,7 +108,9 @@ func (s *Service) departments(ctx context.Context, w *sqldb.Where, q DeptQuery) 
 		return Page[Department]{}, &errs.Error{Kind: errs.Invalid, Op: "org.Service.departments", Msg: "搜索内容过长", Fields: map[string]string{"q": "搜索内容过长"}}
 	}
 	if q.Q != "" {
-		w.Add(`d.name LIKE ? ESCAPE '\'`, "%"+sqldb.EscapeLike(q.Q)+"%")
+		// Portable rule 2: LIKE ignores case on SQLite only, so compare
+		// lower-cased values (ASCII letters; see sqldb.LowerASCII).
+		w.Add(`LOWER(d.name) LIKE ? ESCAPE '\'`, "%"+sqldb.EscapeLike(sqldb.LowerASCII(q.Q))+"%")
 	}
 	if q.ParentID != "" {
 		w.Add("d.parent_id = ?", q.ParentID)

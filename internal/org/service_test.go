@@ -747,6 +747,42 @@ func TestConcurrentTreeChanges(t *testing.T) {
 	}
 }
 
+// TestDepartmentNameSearch checks that name search ignores the case of
+// ASCII letters on every engine (SQLite's LIKE does, PostgreSQL's does not),
+// and only of ASCII letters (SQLite's LOWER folds nothing else).
+func TestDepartmentNameSearch(t *testing.T) {
+	t.Parallel()
+	for _, eng := range sqldbtest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			svc := newService(t, eng)
+			abc := mustDept(t, svc, root, org.DeptInput{Name: "ABC数据中心", Region: "150000"})
+			xyz := mustDept(t, svc, root, org.DeptInput{Name: "xyz信息中心", Region: "150000"})
+			mustDept(t, svc, root, org.DeptInput{Name: "自治区公安厅", Region: "150000"})
+			tests := []struct {
+				q    string
+				want []string
+			}{
+				{"abc", []string{abc.ID}},
+				{"ABC", []string{abc.ID}},
+				{"aBc数据", []string{abc.ID}},
+				{"XYZ", []string{xyz.ID}},
+				{"中心", sorted(abc.ID, xyz.ID)},
+				{"C数", []string{abc.ID}},
+				{"abd", nil},
+				{"a%c", nil}, // wildcards are literal
+			}
+			for _, tc := range tests {
+				t.Run(tc.q, func(t *testing.T) {
+					got := ids(allDepts(t, svc, root, org.DeptQuery{Q: tc.q}))
+					if diff := cmp.Diff(tc.want, got); diff != "" {
+						t.Errorf("Departments(q=%q) mismatch (-want +got):\n%s", tc.q, diff)
+					}
+				})
+			}
+		})
+	}
+}
+
 // TestDepartmentQueryLimits checks that page numbers are clamped to
 // 1..sqldb.MaxPage (an overflowing offset would be negative, which
 // PostgreSQL refuses) and that over-long name searches are Invalid.

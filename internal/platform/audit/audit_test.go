@@ -94,6 +94,7 @@ func TestListFiltersAndScopes(t *testing.T) {
 			write(t, eng.DB, ctx, "org.department.create", "150100")
 			write(t, eng.DB, ctx, "org.department.update", "150200")
 			write(t, eng.DB, ctx, "staff.user.create", "150100")
+			write(t, eng.DB, audit.WithActor(t.Context(), audit.Actor{ID: "u2", Name: "Wang Wu 王五"}), "staff.user.update", "150200")
 			tests := []struct {
 				name  string
 				q     audit.Query
@@ -101,10 +102,14 @@ func TestListFiltersAndScopes(t *testing.T) {
 				args  []any
 				want  int
 			}{
-				{"all", audit.Query{}, "1 = 1", nil, 3},
+				{"all", audit.Query{}, "1 = 1", nil, 4},
 				{"scope hohhot", audit.Query{}, "region_code LIKE $1", []any{"1501%"}, 2},
 				{"action prefix", audit.Query{Action: "org."}, "1 = 1", nil, 2},
-				{"actor name", audit.Query{Actor: "王"}, "1 = 1", nil, 3},
+				{"action prefix in upper case", audit.Query{Action: "ORG.Department"}, "1 = 1", nil, 2},
+				{"action prefix is a prefix", audit.Query{Action: "department"}, "1 = 1", nil, 0},
+				{"actor name", audit.Query{Actor: "王"}, "1 = 1", nil, 4},
+				{"actor name in other case", audit.Query{Actor: "wANG wu"}, "1 = 1", nil, 1},
+				{"actor id", audit.Query{Actor: "u2"}, "1 = 1", nil, 1},
 				{"actor none", audit.Query{Actor: "赵"}, "1 = 1", nil, 0},
 				{"scope and action", audit.Query{Action: "org."}, "region_code LIKE $1", []any{"1502%"}, 1},
 				{"no grant", audit.Query{}, "1 = 0", nil, 0},

@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -14,8 +13,8 @@ import (
 // Query selects entries to browse. Zero fields do not filter; a text
 // field longer than sqldb.MaxSearch runes is Invalid (搜索内容过长).
 type Query struct {
-	Actor      string    // actor id or a part of the actor's name
-	Action     string    // action prefix, e.g. "org.department"
+	Actor      string    // actor id or a part of the actor's name (ASCII case ignored)
+	Action     string    // action prefix, e.g. "org.department" (ASCII case ignored)
 	TargetType string    // exact
 	TargetID   string    // exact
 	From, To   time.Time // [From, To)
@@ -36,10 +35,10 @@ func List(ctx context.Context, db *sqldb.DB, q Query, scope string, scopeArgs []
 	w := &sqldb.Where{}
 	w.AddNumbered(scope, scopeArgs)
 	if q.Actor != "" {
-		w.Add(`(actor_id = ? OR LOWER(actor_name) LIKE ? ESCAPE '\')`, q.Actor, "%"+sqldb.EscapeLike(strings.ToLower(q.Actor))+"%")
+		w.Add(`(actor_id = ? OR LOWER(actor_name) LIKE ? ESCAPE '\')`, q.Actor, "%"+sqldb.EscapeLike(sqldb.LowerASCII(q.Actor))+"%")
 	}
 	if q.Action != "" {
-		w.Add(`action LIKE ? ESCAPE '\'`, sqldb.EscapeLike(q.Action)+"%")
+		w.Add(`LOWER(action) LIKE ? ESCAPE '\'`, sqldb.EscapeLike(sqldb.LowerASCII(q.Action))+"%")
 	}
 	if q.TargetType != "" {
 		w.Add(`target_type = ?`, q.TargetType)

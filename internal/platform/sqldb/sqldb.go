@@ -213,6 +213,20 @@ func IsForeignKeyViolation(err error) bool {
 	return false
 }
 
+// LowerASCII lower-cases the ASCII letters of s and leaves every other
+// character as it is. It folds a search pattern compared with LOWER(column):
+// SQLite's LOWER folds only ASCII while PostgreSQL's folds all of Unicode,
+// so matching is case-insensitive for ASCII letters alone, the same on both
+// engines for every ASCII pattern (see docs/architecture.md, portable SQL).
+func LowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
 // EscapeLike escapes LIKE wildcards in s for use with ESCAPE '\'.
 func EscapeLike(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -224,3 +224,11 @@ func TestClampPage(t *testing.T) {
 		}
 	}
 }
+
+func TestLowerASCII(t *testing.T) {
+	for in, want := range map[string]string{"": "", "ABC数据中心": "abc数据中心", "aBc-Z_@[`{": "abc-z_@[`{", "ÄÖÜ Ж": "ÄÖÜ Ж"} {
+		if got := sqldb.LowerASCII(in); got != want {
+			t.Errorf("LowerASCII(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
