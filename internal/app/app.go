@@ -178,7 +178,9 @@ func (a *App) routes() (http.Handler, error) {
 		web.Fail(w, r, http.StatusNotFound, "您访问的页面不存在")
 	})
 
-	return web.Wrap(staffH.Middleware(mux), web.Options{Log: a.Log, Metrics: web.NewMetrics(a.Registry), TrustProxy: a.Cfg.TrustProxy,
+	// Routed sits inside the staff middleware, which passes on a copy of
+	// the request, so that logs and metrics still learn the matched route.
+	return web.Wrap(staffH.Middleware(web.Routed(mux)), web.Options{Log: a.Log, Metrics: web.NewMetrics(a.Registry), TrustProxy: a.Cfg.TrustProxy,
 		Site: ui.Site{Name: a.Cfg.SiteName, Operator: a.Cfg.Operator}}), nil
 }
 

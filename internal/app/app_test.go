@@ -116,6 +116,29 @@ func TestPlatformRoutes(t *testing.T) {
 	}
 }
 
+// TestMetricsNameRoutes checks that HTTP metrics carry the matched route
+// pattern, not "unmatched", through the whole middleware stack.
+func TestMetricsNameRoutes(t *testing.T) {
+	e := apptest.Demo(t, sqldbtest.SQLite(t))
+	c := e.Client()
+	for _, path := range []string{"/api/v1/regions/150100", "/regions/150100", "/no/such/page"} {
+		c.Get(t, path)
+	}
+	res := c.Get(t, "/metrics")
+	for _, want := range []string{
+		`route="GET /api/v1/regions/{code}"`,
+		`route="GET /regions/{code}"`,
+		`route="/"`, // the catch-all not-found route
+	} {
+		if !strings.Contains(res.Body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(res.Body, `route="unmatched"`) {
+		t.Errorf("/metrics counts requests as unmatched")
+	}
+}
+
 // TestConsoleScopeMatrix signs in as each demo role and checks what each may
 // see and do across regions and departments, through the real router.
 func TestConsoleScopeMatrix(t *testing.T) {

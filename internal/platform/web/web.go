@@ -262,7 +262,9 @@ func Wrap(h http.Handler, o Options) http.Handler {
 		if !validRequestID.MatchString(clientID) {
 			clientID = ""
 		}
+		rh := &routeHolder{}
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		ctx = context.WithValue(ctx, routeKey{}, rh)
 		ctx = context.WithValue(ctx, clientIPKey{}, clientIP(r, o.TrustProxy))
 		r = ui.WithSite(ui.WithRequestID(r.WithContext(ctx), id), o.Site)
 		hdr := w.Header()
@@ -294,7 +296,10 @@ func Wrap(h http.Handler, o Options) http.Handler {
 					Fail(sw, r, http.StatusInternalServerError, "系统繁忙，请稍后再试")
 				}
 			}
-			route := r.Pattern
+			route := rh.pattern
+			if route == "" {
+				route = r.Pattern // the router got this very request (no Routed)
+			}
 			if route == "" {
 				route = "unmatched"
 			}
@@ -319,6 +324,29 @@ func Wrap(h http.Handler, o Options) http.Handler {
 			o.Log.Log(ctx, lvl, "http", attrs...)
 		}()
 		inner.ServeHTTP(sw, r)
+	})
+}
+
+type routeKey struct{}
+
+// routeHolder carries the matched route pattern from Routed, deep inside
+// the handler chain, back out to Wrap's access log and metrics.
+type routeHolder struct{ pattern string }
+
+// Routed wraps the router h (a ServeMux) so that Wrap logs and counts the
+// route pattern it matched, such as "GET /regions/{code}". The mux sets
+// Pattern on the *http.Request it is given; middleware between Wrap and the
+// mux that calls r.WithContext hands it a copy, so Wrap's own request never
+// learns the pattern. Routed copies it into a holder Wrap put in the
+// context, also when the handler panics.
+func Routed(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if rh, ok := r.Context().Value(routeKey{}).(*routeHolder); ok {
+				rh.pattern = r.Pattern
+			}
+		}()
+		h.ServeHTTP(w, r)
 	})
 }
 

@@ -210,3 +210,69 @@ func TestClientIP(t *testing.T) {
 		})
 	}
 }
+
+// TestRouteLabelSurvivesRequestCopies checks that the access log and the
+// metrics name the matched route even when middleware between Wrap and the
+// mux passes on a copy of the request (r.WithContext), as the staff
+// session middleware does: Routed reports the pattern back to Wrap.
+func TestRouteLabelSurvivesRequestCopies(t *testing.T) {
+	copying := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), copyKey{}, true)))
+		})
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	mux.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	tests := []struct {
+		name, path, wantRoute string
+		wantCode              string
+	}{
+		{name: "pattern with a wildcard", path: "/things/42", wantRoute: "GET /things/{id}", wantCode: "2xx"},
+		{name: "panicking handler", path: "/boom", wantRoute: "GET /boom", wantCode: "5xx"},
+		{name: "no route", path: "/nothing", wantRoute: "unmatched", wantCode: "4xx"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			reg := prometheus.NewRegistry()
+			h := web.Wrap(copying(web.Routed(mux)), web.Options{Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: web.NewMetrics(reg)})
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", tc.path, nil))
+			var logged []any
+			for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+				var line map[string]any
+				if err := json.Unmarshal([]byte(l), &line); err != nil {
+					t.Fatalf("log line %q: %v", l, err)
+				}
+				if line["msg"] == "http" {
+					logged = append(logged, line["route"])
+				}
+			}
+			if len(logged) != 1 || logged[0] != tc.wantRoute {
+				t.Errorf("access log routes = %v, want [%s]", logged, tc.wantRoute)
+			}
+			mfs, err := reg.Gather()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var counted []string
+			for _, mf := range mfs {
+				if mf.GetName() != "yiwang_http_requests_total" {
+					continue
+				}
+				for _, m := range mf.GetMetric() {
+					labels := map[string]string{}
+					for _, lp := range m.GetLabel() {
+						labels[lp.GetName()] = lp.GetValue()
+					}
+					counted = append(counted, labels["route"]+" "+labels["code"])
+				}
+			}
+			if want := tc.wantRoute + " " + tc.wantCode; len(counted) != 1 || counted[0] != want {
+				t.Errorf("yiwang_http_requests_total series = %q, want [%q]", counted, want)
+			}
+		})
+	}
+}
+
+type copyKey struct{}
