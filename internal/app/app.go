@@ -143,9 +143,13 @@ func (a *App) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	secure := strings.HasPrefix(a.Cfg.BaseURL, "https://")
-	staffH := staff.NewHandler(a.Staff, a.Org, staffPages, ws, secure, a.Cfg.LoginRate)
+	staffH := staff.NewHandler(a.Staff, a.Org, staffPages, ws, a.Cfg.SecureCookies(), a.Cfg.LoginRate)
 	org.NewHandler(a.Org, orgPages, ws, a.Cfg.Province).Routes(mux, api)
+	catalogPages, err := catalog.Pages()
+	if err != nil {
+		return nil, err
+	}
+	catalog.NewHandler(a.Catalog, catalogPages, ws, a.Cfg.BaseURL).Routes(mux, api)
 	staffH.Routes(mux)
 	staffH.ConsoleRoutes(mux, a.started, Version)
 
@@ -181,7 +185,7 @@ func (a *App) routes() (http.Handler, error) {
 	// Routed sits inside the staff middleware, which passes on a copy of
 	// the request, so that logs and metrics still learn the matched route.
 	return web.Wrap(staffH.Middleware(web.Routed(mux)), web.Options{Log: a.Log, Metrics: web.NewMetrics(a.Registry), TrustProxy: a.Cfg.TrustProxy,
-		Site: ui.Site{Name: a.Cfg.SiteName, Operator: a.Cfg.Operator}}), nil
+		HTTPS: a.Cfg.HTTPS(), Site: ui.Site{Name: a.Cfg.SiteName, Operator: a.Cfg.Operator}}), nil
 }
 
 // Serve listens on the configured address until ctx ends, then shuts down

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"yiwang/internal/org"
@@ -537,4 +538,70 @@ func (s *Service) OnDepartmentMoved(ctx context.Context, m outbox.Message) error
 		}
 		return nil
 	})
+}
+
+// ItemQuery filters the staff list of items.
+type ItemQuery struct {
+	Status string // one of the item states, or "review" for items waiting for review
+	Q      string // part of the name
+	Page   int
+}
+
+// Items lists the items p may see, newest change first, 50 a page.
+func (s *Service) Items(ctx context.Context, p *authz.Principal, q ItemQuery) ([]Record, int, error) {
+	const op = "catalog.Service.Items"
+	if p == nil {
+		return nil, 0, &errs.Error{Kind: errs.Unauthenticated, Op: op, Msg: "请先登录"}
+	}
+	if len([]rune(q.Q)) > 100 {
+		return nil, 0, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "搜索内容过长"}
+	}
+	w := &sqldb.Where{}
+	perm := authz.ViewOrg
+	if q.Status == "review" {
+		perm = authz.ReviewItems
+	}
+	cond, args := p.Filter(perm, "i.region_code", "i.dept_path", w.Next())
+	w.AddNumbered(cond, args)
+	switch q.Status {
+	case "":
+	case "review":
+		w.Add(`EXISTS (SELECT 1 FROM catalog_item_versions v WHERE v.item_id = i.id AND v.version_no = i.draft_version AND v.status = ?)`, VersionSubmitted)
+	case StatusDraft, StatusPublished, StatusSuspended, StatusRevoked:
+		w.Add("i.status = ?", q.Status)
+	default:
+		return nil, 0, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "无效的状态筛选"}
+	}
+	if q.Q != "" {
+		w.Add(`i.name LIKE ? ESCAPE '\'`, "%"+sqldb.EscapeLike(q.Q)+"%")
+	}
+	var total int
+	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM catalog_items i`+w.String(), w.Args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", op, err)
+	}
+	page := min(max(q.Page, 1), 10000)
+	lim, all := w.Page(50, (page-1)*50)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+prefixed("i.", recordColumns)+` FROM catalog_items i`+w.String()+` ORDER BY i.updated_at DESC, i.id ASC`+lim, all...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", op, err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	return out, total, rows.Err()
+}
+
+// prefixed qualifies each column of a comma-separated list with p.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -230,3 +230,9 @@ func reload(t *testing.T, e *env, id string) catalog.Record {
 	}
 	return r
 }
+
+func TestTemplatesParse(t *testing.T) {
+	if _, err := catalog.Pages(); err != nil {
+		t.Fatal(err)
+	}
+}

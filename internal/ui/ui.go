@@ -51,6 +51,7 @@ var ConsoleNav = []NavItem{
 	{Path: "/console", Label: "区域概览"},
 	{Path: "/console/departments", Label: "部门管理", Perm: authz.ViewOrg},
 	{Path: "/console/halls", Label: "大厅与窗口", Perm: authz.ViewOrg},
+	{Path: "/console/items", Label: "事项管理", Perm: authz.EditItems},
 	{Path: "/console/staff", Label: "工作人员", Perm: authz.ViewOrg},
 	{Path: "/console/audit", Label: "审计日志", Perm: authz.ViewAudit},
 	{Path: "/console/system", Label: "系统运行", Perm: authz.Platform},

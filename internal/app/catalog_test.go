@@ -1,0 +1,71 @@
+package app_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"yiwang/internal/app/apptest"
+	"yiwang/internal/catalog"
+	"yiwang/internal/platform/authz"
+)
+
+// TestCatalogGuideAndAPI publishes an item through the service and reads it
+// as a citizen (guide page, JSON API) and as staff (console list, versions).
+func TestCatalogGuideAndAPI(t *testing.T) {
+	for _, e := range apptest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			dept := deptID(t, e, "呼和浩特市卫生健康委员会")
+			editor := &authz.Principal{UserID: "editor", Name: "编辑", Grants: []authz.Grant{{Role: authz.RegionAdmin, Region: "150100"}}}
+			reviewer := &authz.Principal{UserID: "reviewer", Name: "审核", Grants: []authz.Grant{{Role: authz.RegionAdmin, Region: "150100"}}}
+			it := catalog.Item{
+				BasicCode: catalog.BasicCode("150000", "GG", 1, 0), Name: "出生医学证明首次签发", Type: "GG", Level: 3, Region: "150100", DeptID: dept,
+				Audiences:     []catalog.Audience{catalog.Person},
+				LegalLimit:    catalog.TimeLimit{Days: 20, Unit: catalog.Workday},
+				PromisedLimit: catalog.TimeLimit{Days: 5, Unit: catalog.Workday}, Kind: catalog.Promised,
+				Materials: []catalog.Material{{Name: "父母双方居民身份证", Type: 1, Source: 20, Necessity: 1, Form: 3, Originals: 1}},
+				Depth:     catalog.Depth{Codes: []int{1, 2, 3, 4, 5, 6}, Level: 4}, Channels: []catalog.Channel{catalog.Online, catalog.Window},
+				Scope: "province",
+			}
+			r, err := e.App.Catalog.Create(ctx, editor, it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			anon := e.Client()
+			if res := anon.Get(t, "/items/"+r.Code); res.Status != 404 {
+				t.Fatalf("draft guide page: %d, want 404", res.Status)
+			}
+			if err := e.App.Catalog.Submit(ctx, editor, r.ID, r.Version); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.App.Catalog.Review(ctx, reviewer, r.ID, true, "", r.Version+1); err != nil {
+				t.Fatal(err)
+			}
+			for _, sc := range []apptest.Scenario{
+				{Name: "guide", Path: "/items/" + r.Code, Status: 200, Contains: []string{"出生医学证明首次签发", "父母双方居民身份证", "5个工作日", "data:image/png;base64,", "呼和浩特市卫生健康委员会"}},
+				{Name: "unknown item page", Path: "/items/nope", Status: 404, Contains: []string{"事项不存在"}},
+				{Name: "unknown item API", Path: "/api/v1/items/nope", Status: 404, Contains: []string{`"code":"not_found"`}},
+				{Name: "console list", As: "hohhot", Path: "/console/items", Status: 200, Contains: []string{"出生医学证明首次签发"}},
+				{Name: "console list out of scope", As: "deptadmin", Path: "/console/items", Status: 200, NotContains: []string{"出生医学证明首次签发"}},
+				{Name: "console item", As: "hohhot", Path: "/console/items/" + r.ID, Status: 200, Contains: []string{"版本历史", "v1", "已发布"}},
+				{Name: "console item hidden", As: "deptadmin", Path: "/console/items/" + r.ID, Status: 404},
+			} {
+				t.Run(sc.Name, func(t *testing.T) { sc.Run(t, e) })
+			}
+			res := anon.Get(t, "/api/v1/items/"+r.Code)
+			var body map[string]any
+			if err := json.Unmarshal([]byte(res.Body), &body); err != nil || res.Status != 200 {
+				t.Fatalf("API item: %d %v %s", res.Status, err, res.Body)
+			}
+			for _, k := range []string{"code", "name", "department", "region", "type", "materials", "legal_limit", "promised_limit", "depth", "channels", "status", "version"} {
+				if _, ok := body[k]; !ok {
+					t.Errorf("API item lacks %q: %s", k, res.Body)
+				}
+			}
+			if body["code"] != r.Code || body["status"] != "published" || !strings.Contains(res.Body, "父母双方居民身份证") {
+				t.Errorf("API item body: %s", res.Body)
+			}
+		})
+	}
+}

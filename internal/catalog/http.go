@@ -1,0 +1,244 @@
+package catalog
+
+import (
+	"context"
+	"embed"
+	"encoding/base64"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+
+	"github.com/danielgtaylor/huma/v2"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"yiwang/internal/platform/authz"
+	"yiwang/internal/platform/errs"
+	"yiwang/internal/platform/web"
+	"yiwang/internal/ui"
+)
+
+//go:embed templates/*.html
+var templatesFS embed.FS
+
+// Pages parses the catalogue templates.
+func Pages() (*ui.Pages, error) {
+	sub, err := fs.Sub(templatesFS, "templates")
+	if err != nil {
+		return nil, err
+	}
+	return ui.NewPages(sub, template.FuncMap{
+		"mtype":     func(n int) string { return MaterialTypes[n] },
+		"msource":   func(n int) string { return MaterialSources[n] },
+		"mneed":     func(n int) string { return MaterialNecessity[n] },
+		"mform":     func(n int) string { return MaterialForms[n] },
+		"audience":  func(a Audience) string { return AudienceLabels[a] },
+		"unit":      func(u Unit) string { return UnitLabels[u] },
+		"kind":      func(k Kind) string { return KindLabels[k] },
+		"channel":   func(c Channel) string { return ChannelLabels[c] },
+		"scope":     func(s string) string { return ScopeLabels[s] },
+		"status":    func(s string) string { return StatusLabels[s] },
+		"depthCode": func(n int) string { return DepthCodes[n] },
+		"depthLvl":  func(n int) string { return DepthLevels[n] },
+		"level":     func(n int) string { return Levels[n] },
+	})
+}
+
+// Handler serves the catalogue's pages and API.
+type Handler struct {
+	svc     *Service
+	pages   *ui.Pages
+	web     *web.Server
+	baseURL string // absolute URL prefix for QR codes; empty: from the request
+}
+
+// NewHandler returns the catalogue handler.
+func NewHandler(svc *Service, pages *ui.Pages, ws *web.Server, baseURL string) *Handler {
+	return &Handler{svc: svc, pages: pages, web: ws, baseURL: baseURL}
+}
+
+// Routes registers the catalogue routes.
+func (h *Handler) Routes(mux *http.ServeMux, api huma.API) {
+	h.apiRoutes(api)
+	mux.Handle("GET /items/{code}", h.web.Page(h.guide))
+	mux.Handle("GET /console/items", h.web.Page(h.list))
+	mux.Handle("GET /console/items/{id}", h.web.Page(h.show))
+	mux.Handle("POST /console/items/{id}/submit", h.web.Page(h.submit))
+	mux.Handle("POST /console/items/{id}/review", h.web.Page(h.review))
+	mux.Handle("POST /console/items/{id}/status", h.web.Page(h.setStatus))
+}
+
+// ItemJSON is a published item as the API returns it: every element, plus
+// its state and version.
+type ItemJSON struct {
+	Item
+	Department string `json:"department" doc:"实施主体名称"`
+	Status     string `json:"status" enum:"published,suspended" doc:"事项状态"`
+	Version    int    `json:"version" doc:"已发布版本号；办件记录所依据的版本"`
+}
+
+type itemInput struct {
+	Code string `path:"code" maxLength:"40" doc:"实施编码（31位）"`
+}
+
+type itemOutput struct{ Body ItemJSON }
+
+func (h *Handler) apiRoutes(api huma.API) {
+	huma.Register(api, huma.Operation{OperationID: "get-item", Method: http.MethodGet, Path: "/api/v1/items/{code}",
+		Summary: "查询事项办事指南（全部要素）", Tags: []string{"事项"}, Errors: []int{404}},
+		func(ctx context.Context, in *itemInput) (*itemOutput, error) {
+			r, it, err := h.svc.Published(ctx, in.Code)
+			if err != nil {
+				return nil, err
+			}
+			return &itemOutput{Body: ItemJSON{Item: it, Department: it.DeptName, Status: r.Status, Version: r.PublishedVersion}}, nil
+		})
+}
+
+type guidePage struct {
+	ui.Base
+	Record Record
+	Item   Item
+	URL    string
+	QR     template.URL
+}
+
+func (h *Handler) guide(w http.ResponseWriter, r *http.Request) error {
+	rec, it, err := h.svc.Published(r.Context(), r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	base := h.baseURL
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	url := base + "/items/" + rec.Code
+	png, err := qrcode.Encode(url, qrcode.Medium, 160)
+	if err != nil {
+		return err
+	}
+	return h.pages.Render(w, http.StatusOK, "guide.html", guidePage{Base: ui.NewBase(r, it.Name+" 办事指南"), Record: rec, Item: it, URL: url,
+		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))})
+}
+
+// ---- console ----
+
+var crumbs = []ui.Crumb{{Href: "/console", Label: "工作台"}, {Href: "/console/items", Label: "事项管理"}}
+
+type listPage struct {
+	ui.Base
+	Q       ItemQuery
+	Items   []Record
+	Pager   ui.Pager
+	Filters []filter
+}
+
+type filter struct{ Value, Label string }
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+	p, err := authz.SignedIn(r.Context())
+	if err != nil {
+		return err
+	}
+	page, _ := strconv.Atoi(r.FormValue("page"))
+	q := ItemQuery{Status: r.FormValue("status"), Q: r.FormValue("q"), Page: page}
+	items, total, err := h.svc.Items(r.Context(), p, q)
+	if err != nil {
+		return err
+	}
+	return h.pages.Render(w, http.StatusOK, "items.html", listPage{Base: ui.ConsoleBase(r, "事项管理"), Q: q, Items: items,
+		Pager: ui.NewPager(r, max(page, 1), max(1, (total+49)/50), total),
+		Filters: []filter{{"", "全部"}, {"review", "待审核"}, {StatusDraft, "草稿"}, {StatusPublished, "已发布"}, {StatusSuspended, "暂停办理"}, {StatusRevoked, "已撤销"}}})
+}
+
+type versionView struct {
+	Version
+	Changes []Change
+}
+
+type showPage struct {
+	ui.Base
+	Record    Record
+	Versions  []versionView
+	CanEdit   bool
+	CanReview bool
+	Errors    map[string]string
+}
+
+func (h *Handler) show(w http.ResponseWriter, r *http.Request) error {
+	p, err := authz.SignedIn(r.Context())
+	if err != nil {
+		return err
+	}
+	return h.renderShow(w, r, p, http.StatusOK, nil)
+}
+
+func (h *Handler) renderShow(w http.ResponseWriter, r *http.Request, p *authz.Principal, status int, fields map[string]string) error {
+	rec, vs, err := h.svc.Versions(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	page := showPage{Base: ui.ConsoleBase(r, rec.Name, crumbs...), Record: rec, Errors: fields,
+		CanEdit: p.Can(authz.EditItems, rec.Target()), CanReview: p.Can(authz.ReviewItems, rec.Target())}
+	for i, v := range vs {
+		vv := versionView{Version: v}
+		if i+1 < len(vs) {
+			vv.Changes = Diff(vs[i+1].Item, v.Item)
+		}
+		page.Versions = append(page.Versions, vv)
+	}
+	return h.pages.Render(w, status, "item.html", page)
+}
+
+func version(r *http.Request) int {
+	v, _ := strconv.Atoi(r.PostFormValue("version"))
+	return v
+}
+
+// act runs a lifecycle action and returns to the item page.
+func (h *Handler) act(w http.ResponseWriter, r *http.Request, do func(p *authz.Principal, id string) error, done string) error {
+	p, err := authz.SignedIn(r.Context())
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if err := do(p, id); err != nil {
+		if errs.KindOf(err) == errs.Conflict || errs.KindOf(err) == errs.Invalid {
+			f, _ := web.FieldErrors(err)
+			if f == nil {
+				f = map[string]string{"_": errs.Message(err)}
+			}
+			return h.renderShow(w, r, p, web.StatusOf(errs.KindOf(err)), f)
+		}
+		return err
+	}
+	ui.SetFlash(w, "ok", done)
+	http.Redirect(w, r, "/console/items/"+id, http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) submit(w http.ResponseWriter, r *http.Request) error {
+	return h.act(w, r, func(p *authz.Principal, id string) error { return h.svc.Submit(r.Context(), p, id, version(r)) }, "已提交审核")
+}
+
+func (h *Handler) review(w http.ResponseWriter, r *http.Request) error {
+	approve := r.PostFormValue("decision") == "approve"
+	done := "已退回修改"
+	if approve {
+		done = "已审核通过并发布"
+	}
+	return h.act(w, r, func(p *authz.Principal, id string) error {
+		return h.svc.Review(r.Context(), p, id, approve, r.PostFormValue("note"), version(r))
+	}, done)
+}
+
+func (h *Handler) setStatus(w http.ResponseWriter, r *http.Request) error {
+	st := r.PostFormValue("status")
+	return h.act(w, r, func(p *authz.Principal, id string) error {
+		return h.svc.SetStatus(r.Context(), p, id, st, r.PostFormValue("note"), version(r))
+	}, "事项状态已更新为“"+StatusLabels[st]+"”")
+}
