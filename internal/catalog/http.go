@@ -151,7 +151,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return h.pages.Render(w, http.StatusOK, "items.html", listPage{Base: ui.ConsoleBase(r, "事项管理"), Q: q, Items: items,
-		Pager: ui.NewPager(r, max(page, 1), max(1, (total+49)/50), total),
+		Pager:   ui.NewPager(r, max(page, 1), max(1, (total+49)/50), total),
 		Filters: []filter{{"", "全部"}, {"review", "待审核"}, {StatusDraft, "草稿"}, {StatusPublished, "已发布"}, {StatusSuspended, "暂停办理"}, {StatusRevoked, "已撤销"}}})
 }
 
