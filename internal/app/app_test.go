@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"yiwang/internal/app/apptest"
+	"yiwang/internal/config"
 	"yiwang/internal/platform/sqldb/sqldbtest"
 	"yiwang/internal/platform/totp"
 )
@@ -113,6 +114,45 @@ func TestPlatformRoutes(t *testing.T) {
 	}
 	if res := e.Client().Get(t, "/console/departments"); res.Status != 303 || !strings.HasPrefix(res.Header.Get("Location"), "/console/login?next=") {
 		t.Errorf("anonymous console page: %d → %q, want redirect to login", res.Status, res.Header.Get("Location"))
+	}
+}
+
+// TestCookieSecurity checks cookie_secure and HSTS against base_url: the
+// staff session cookie is Secure when cookie_secure says so (auto: when
+// base_url is https), and an https base_url sends HSTS even though TLS ends
+// before Yiwang (the test server speaks plain HTTP).
+func TestCookieSecurity(t *testing.T) {
+	eng := sqldbtest.SQLite(t)
+	password := apptest.Demo(t, eng).Logins["region"] // seeds the database every case shares
+	tests := []struct {
+		name, baseURL, cookieSecure string
+		wantSecure, wantHSTS        bool
+	}{
+		{name: "defaults", cookieSecure: "auto"},
+		{name: "https base URL", baseURL: "https://zwfw.example.gov.cn", cookieSecure: "auto", wantSecure: true, wantHSTS: true},
+		{name: "forced on", baseURL: "http://10.0.0.8:8080", cookieSecure: "true", wantSecure: true},
+		{name: "forced off", baseURL: "https://zwfw.example.gov.cn", cookieSecure: "false", wantHSTS: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := apptest.New(t, eng, func(c *config.Config) { c.BaseURL, c.CookieSecure = tc.baseURL, tc.cookieSecure })
+			res := e.Client().Post(t, "/console/login", url.Values{"username": {"region"}, "password": {password}})
+			var session *http.Cookie
+			for _, c := range (&http.Response{Header: res.Header}).Cookies() {
+				if c.Name == "yw_staff" {
+					session = c
+				}
+			}
+			if res.Status != http.StatusSeeOther || session == nil {
+				t.Fatalf("login: %d, cookies %q", res.Status, res.Header.Values("Set-Cookie"))
+			}
+			if session.Secure != tc.wantSecure {
+				t.Errorf("session cookie Secure = %v, want %v (%q)", session.Secure, tc.wantSecure, res.Header.Values("Set-Cookie"))
+			}
+			if got := res.Header.Get("Strict-Transport-Security") != ""; got != tc.wantHSTS {
+				t.Errorf("HSTS sent = %v, want %v", got, tc.wantHSTS)
+			}
+		})
 	}
 }
 

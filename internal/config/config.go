@@ -26,6 +26,7 @@ type Config struct {
 	LogFormat        string        // json or text
 	Demo             bool          // seed the demo province into an empty SQLite database
 	BaseURL          string        // public URL, used in links and QR codes; empty: derived from requests
+	CookieSecure     string        // auto, true or false: whether cookies get the Secure attribute (see SecureCookies)
 	SessionTTL       time.Duration // staff session lifetime without activity
 	SessionMaxAge    time.Duration // absolute staff session lifetime
 	LockoutThreshold int           // failed logins before an account locks
@@ -114,6 +115,15 @@ var Options = []Option{
 			c.BaseURL = strings.TrimRight(v, "/")
 			return nil
 		}, get: func(c *Config) string { return c.BaseURL }},
+	{Key: "cookie_secure", Default: "auto", Help: "Cookie 是否带 Secure 属性: auto (base_url 为 https 时是)、true 或 false",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "auto", "true", "false":
+				c.CookieSecure = v
+				return nil
+			}
+			return fmt.Errorf("want auto, true or false")
+		}, get: func(c *Config) string { return c.CookieSecure }},
 	{Key: "session_ttl", Default: "30m", Help: "工作人员会话空闲超时",
 		set: durationSetter(func(c *Config) *time.Duration { return &c.SessionTTL }, time.Minute, 24*time.Hour),
 		get: func(c *Config) string { return c.SessionTTL.String() }},
@@ -170,6 +180,22 @@ var Options = []Option{
 		}, get: func(c *Config) string { return c.Operator }},
 	{Key: "trust_proxy", Default: "false", Help: "信任反向代理的 X-Forwarded-For 头",
 		set: boolSetter(func(c *Config) *bool { return &c.TrustProxy }), get: func(c *Config) string { return strconv.FormatBool(c.TrustProxy) }},
+}
+
+// HTTPS reports whether the public URL (base_url) is https, as when TLS
+// ends at a proxy in front of Yiwang.
+func (c Config) HTTPS() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// SecureCookies resolves cookie_secure: "true" and "false" say it outright;
+// "auto" means Secure exactly when base_url is https.
+func (c Config) SecureCookies() bool {
+	switch c.CookieSecure {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return c.HTTPS()
 }
 
 // KeyError names the setting that could not be used.

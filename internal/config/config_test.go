@@ -51,6 +51,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"hash_slots", got.HashSlots, 2},
 		{"province", got.Province, "150000"},
 		{"base_url", got.BaseURL, ""},
+		{"cookie_secure", got.CookieSecure, "auto"},
 		{"trust_proxy", got.TrustProxy, false},
 	} {
 		if c.got != c.want {
@@ -166,6 +167,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"lockout_threshold", "0"},
 		{"province", "150100"}, // a prefecture, not a province
 		{"base_url", "ftp://x"},
+		{"cookie_secure", "yes"},
 	}
 	for _, b := range bad {
 		t.Run(b.key+"/file", func(t *testing.T) {
@@ -367,6 +369,33 @@ func TestOptionsInREADME(t *testing.T) {
 		row := "| `" + o.Key + "` | `" + o.Env() + "` |"
 		if !strings.Contains(readme, row) {
 			t.Errorf("README.md has no configuration row starting %q: document the new option there", row)
+		}
+	}
+}
+
+// TestSecureCookies checks how cookie_secure resolves against base_url.
+func TestSecureCookies(t *testing.T) {
+	tests := []struct {
+		cookieSecure, baseURL string
+		wantSecure, wantHTTPS bool
+	}{
+		{"auto", "", false, false},
+		{"auto", "http://zwfw.example.gov.cn", false, false},
+		{"auto", "https://zwfw.example.gov.cn", true, true},
+		{"true", "", true, false},
+		{"true", "http://zwfw.example.gov.cn", true, false},
+		{"false", "https://zwfw.example.gov.cn", false, true},
+	}
+	for _, tc := range tests {
+		c, err := Load("", env(map[string]string{"YIWANG_COOKIE_SECURE": tc.cookieSecure, "YIWANG_BASE_URL": tc.baseURL}), nil)
+		if err != nil {
+			t.Fatalf("Load(cookie_secure=%s, base_url=%s): %v", tc.cookieSecure, tc.baseURL, err)
+		}
+		if got := c.SecureCookies(); got != tc.wantSecure {
+			t.Errorf("SecureCookies() with cookie_secure=%s, base_url=%q = %v, want %v", tc.cookieSecure, tc.baseURL, got, tc.wantSecure)
+		}
+		if got := c.HTTPS(); got != tc.wantHTTPS {
+			t.Errorf("HTTPS() with base_url=%q = %v, want %v", tc.baseURL, got, tc.wantHTTPS)
 		}
 	}
 }

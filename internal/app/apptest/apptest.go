@@ -32,13 +32,17 @@ type Env struct {
 	Logins map[string]string // demo username → password
 }
 
-// New returns an instance on eng without demo data.
-func New(t testing.TB, eng sqldbtest.Engine) *Env {
+// New returns an instance on eng without demo data; each configure
+// function, if any, adjusts the test configuration first.
+func New(t testing.TB, eng sqldbtest.Engine, configure ...func(*config.Config)) *Env {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DB = eng.DSN
 	cfg.DataDir = t.TempDir()
 	cfg.LoginRate = 100000 // tests sign in often from one address
+	for _, f := range configure {
+		f(&cfg)
+	}
 	a, err := app.New(context.Background(), cfg, eng.DB, app.Options{HashParams: &FastHash, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("apptest: %v", err)
@@ -48,10 +52,11 @@ func New(t testing.TB, eng sqldbtest.Engine) *Env {
 	return &Env{Name: eng.Name, App: a, Server: srv, Logins: map[string]string{}}
 }
 
-// Demo returns an instance on eng with the demo province seeded.
-func Demo(t testing.TB, eng sqldbtest.Engine) *Env {
+// Demo returns an instance on eng with the demo province seeded; configure
+// is as for New.
+func Demo(t testing.TB, eng sqldbtest.Engine, configure ...func(*config.Config)) *Env {
 	t.Helper()
-	e := New(t, eng)
+	e := New(t, eng, configure...)
 	logins, err := e.App.SeedDemo(context.Background())
 	if err != nil {
 		t.Fatalf("apptest: demo: %v", err)

@@ -236,6 +236,7 @@ type Options struct {
 	Log        *slog.Logger
 	Metrics    *Metrics
 	TrustProxy bool
+	HTTPS      bool    // the public URL is https: send HSTS even where TLS ends at a proxy
 	MaxBody    int64   // request body limit in bytes [8 MiB]
 	Site       ui.Site // portal name and operator for every page
 }
@@ -275,7 +276,7 @@ func Wrap(h http.Handler, o Options) http.Handler {
 		hdr.Set("Cross-Origin-Opener-Policy", "same-origin")
 		hdr.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
 		hdr.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-		if r.TLS != nil {
+		if r.TLS != nil || o.HTTPS {
 			hdr.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		if r.Body != nil {

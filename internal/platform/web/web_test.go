@@ -276,3 +276,31 @@ func TestRouteLabelSurvivesRequestCopies(t *testing.T) {
 }
 
 type copyKey struct{}
+
+// TestHSTS checks that Strict-Transport-Security goes out over TLS and,
+// when the public URL is https (TLS ending at a proxy), over plain HTTP too.
+func TestHSTS(t *testing.T) {
+	tests := []struct {
+		name       string
+		https, tls bool
+		want       bool
+	}{
+		{name: "plain HTTP, http public URL"},
+		{name: "TLS to us", tls: true, want: true},
+		{name: "TLS ends at the proxy, https public URL", https: true, want: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := handlerWith(t, web.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), HTTPS: tc.https})
+			req := httptest.NewRequest("GET", "/whoami", nil)
+			if tc.tls {
+				req = httptest.NewRequest("GET", "https://example.test/whoami", nil)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if got := rec.Header().Get("Strict-Transport-Security") != ""; got != tc.want {
+				t.Errorf("HSTS sent = %v (%q), want %v", got, rec.Header().Get("Strict-Transport-Security"), tc.want)
+			}
+		})
+	}
+}
