@@ -4,6 +4,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -170,8 +172,12 @@ func (a *App) routes() (http.Handler, error) {
 		return web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": string(a.DB.Dialect)})
 	}))
 	metrics := promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})
+	wantAuth := sha256.Sum256([]byte("Bearer " + a.Cfg.MetricsToken))
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		if a.Cfg.MetricsToken != "" && r.Header.Get("Authorization") != "Bearer "+a.Cfg.MetricsToken {
+		// Compare digests in constant time: neither the token's content nor
+		// its length leaks through response timing.
+		gotAuth := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+		if a.Cfg.MetricsToken != "" && subtle.ConstantTimeCompare(gotAuth[:], wantAuth[:]) != 1 {
 			web.Fail(w, r, http.StatusUnauthorized, "需要访问令牌")
 			return
 		}

@@ -156,6 +156,33 @@ func TestCookieSecurity(t *testing.T) {
 	}
 }
 
+// TestMetricsToken checks that /metrics wants the configured bearer token
+// exactly (the comparison itself is constant-time).
+func TestMetricsToken(t *testing.T) {
+	e := apptest.New(t, sqldbtest.SQLite(t), func(c *config.Config) { c.MetricsToken = "s3cret-metrics-token" })
+	for _, tc := range []struct {
+		name, auth string
+		status     int
+	}{
+		{name: "no header", status: 401},
+		{name: "wrong token", auth: "Bearer wrong", status: 401},
+		{name: "token prefix", auth: "Bearer s3cret", status: 401},
+		{name: "token with more", auth: "Bearer s3cret-metrics-token2", status: 401},
+		{name: "bare token", auth: "s3cret-metrics-token", status: 401},
+		{name: "right token", auth: "Bearer s3cret-metrics-token", status: 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			if tc.auth != "" {
+				h.Set("Authorization", tc.auth)
+			}
+			if res := e.Client().Do(t, "GET", "/metrics", nil, h); res.Status != tc.status {
+				t.Errorf("GET /metrics with %q = %d, want %d", tc.auth, res.Status, tc.status)
+			}
+		})
+	}
+}
+
 // TestMetricsNameRoutes checks that HTTP metrics carry the matched route
 // pattern, not "unmatched", through the whole middleware stack.
 func TestMetricsNameRoutes(t *testing.T) {
