@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -287,11 +288,23 @@ func safeCall(ctx context.Context, h Handler, m Message) (err error) {
 	return h(ctx, m)
 }
 
+// maxErrorBytes bounds the last_error kept for a message.
+const maxErrorBytes = 2000
+
+// truncate makes an error text fit last_error: valid UTF-8 without NUL
+// bytes (PostgreSQL refuses both in TEXT, and a refused outcome UPDATE
+// would leave the message to be redelivered forever instead of parking),
+// at most maxErrorBytes long, cut at a rune boundary.
 func truncate(s string) string {
-	if len(s) > 2000 {
-		return s[:2000]
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	if len(s) <= maxErrorBytes {
+		return s
 	}
-	return s
+	cut := maxErrorBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 // Stats counts messages by state, for the operations page.

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"yiwang/internal/platform/outbox"
 	"yiwang/internal/platform/sqldb"
@@ -110,6 +112,52 @@ func TestRetriesWithBackoffThenParks(t *testing.T) {
 			var lastErr string
 			if err := eng.DB.R.QueryRowContext(t.Context(), `SELECT last_error FROM outbox WHERE topic = 't.broken'`).Scan(&lastErr); err != nil || lastErr == "" {
 				t.Fatalf("last_error = %q, %v", lastErr, err)
+			}
+		})
+	}
+}
+
+// TestLongErrorsAreRecorded checks that whatever a handler's error says,
+// its outcome is recorded on every engine: a long Chinese message (cut at
+// byte 2000 it would split a character, which PostgreSQL refuses), invalid
+// UTF-8 and NUL bytes. Otherwise the message would never park.
+func TestLongErrorsAreRecorded(t *testing.T) {
+	chinese := "数据交换平台返回错误：" + strings.Repeat("目标系统暂时无法连接，", 300)
+	tests := []struct {
+		name       string
+		err        string
+		wantPrefix string
+	}{
+		{name: "long Chinese", err: chinese, wantPrefix: "数据交换平台返回错误："},
+		{name: "invalid UTF-8", err: "bad bytes \xff\xfe here", wantPrefix: "bad bytes "},
+		{name: "NUL byte", err: "nul \x00 here", wantPrefix: "nul "},
+	}
+	for _, eng := range sqldbtest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			for _, tc := range tests {
+				for _, attempts := range []int{1, 3} { // parked at once; retried later
+					t.Run(fmt.Sprintf("%s/max %d", tc.name, attempts), func(t *testing.T) {
+						topic := fmt.Sprintf("t.long.%s.%d", strings.ReplaceAll(tc.name, " ", "_"), attempts)
+						enqueue(t, eng.DB, topic, 1, true)
+						w := outbox.NewWorker(eng.DB, outbox.Options{MaxAttempts: attempts, BaseBackoff: time.Hour})
+						w.Handle(topic, func(ctx context.Context, m outbox.Message) error { return errors.New(tc.err) })
+						if n, err := w.RunOnce(t.Context()); err != nil || n != 1 {
+							t.Fatalf("RunOnce = %d, %v; want 1", n, err)
+						}
+						var lastErr string
+						var failed, leased bool
+						err := eng.DB.R.QueryRowContext(t.Context(), `SELECT last_error, failed_at IS NOT NULL, lease_until IS NOT NULL FROM outbox WHERE topic = $1`, topic).Scan(&lastErr, &failed, &leased)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if wantFailed := attempts == 1; failed != wantFailed || leased {
+							t.Errorf("after one failed attempt of %d: parked %v, still leased %v; want parked %v, lease released", attempts, failed, leased, wantFailed)
+						}
+						if !utf8.ValidString(lastErr) || len(lastErr) > 2000 || !strings.HasPrefix(lastErr, tc.wantPrefix) || strings.ContainsRune(lastErr, 0) {
+							t.Errorf("last_error = %d bytes, valid UTF-8 %v, %.40q; want ≤ 2000 valid bytes starting %q", len(lastErr), utf8.ValidString(lastErr), lastErr, tc.wantPrefix)
+						}
+					})
+				}
 			}
 		})
 	}
