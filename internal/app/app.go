@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,6 +54,7 @@ type App struct {
 	Catalog  *catalog.Service
 	Registry *prometheus.Registry
 	started  time.Time
+	listen   func(network, addr string) (net.Listener, error) // nil: net.Listen; tests replace it
 }
 
 // NewLogger returns the JSON (or text) logger the configuration asks for.
@@ -198,7 +200,11 @@ func (a *App) routes() (http.Handler, error) {
 // gracefully: no new connections, in-flight requests get ShutdownTimeout.
 // ready, if not nil, receives the bound address once listening.
 func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
-	ln, err := net.Listen("tcp", a.Cfg.Addr)
+	listen := a.listen
+	if listen == nil {
+		listen = net.Listen
+	}
+	ln, err := listen("tcp", a.Cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (config addr): %w", a.Cfg.Addr, err)
 	}
@@ -211,11 +217,18 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
+	// The outbox worker and housekeeping outlive ctx until the HTTP server
+	// has stopped (in-flight requests may still enqueue), and Serve waits
+	// for both on every way out, an early srv.Serve failure included, so
+	// nothing touches the database once Serve returns.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWork()
-	done := make(chan struct{})
-	go func() { defer close(done); a.Outbox.Run(workCtx) }()
-	go a.housekeeping(workCtx)
+	var work sync.WaitGroup
+	defer func() {
+		stopWork()
+		work.Wait()
+	}()
+	work.Go(func() { a.Outbox.Run(workCtx) })
+	work.Go(func() { a.housekeeping(workCtx) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -232,8 +245,6 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(sctx)
-	stopWork()
-	<-done
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: requests still running after %s", a.Cfg.ShutdownTimeout)
 	}
