@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,6 +14,8 @@ import (
 
 	"yiwang/internal/app/apptest"
 	"yiwang/internal/config"
+	"yiwang/internal/org"
+	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/sqldb/sqldbtest"
 	"yiwang/internal/platform/totp"
 )
@@ -304,5 +307,73 @@ func TestAuditRecordsConsoleChanges(t *testing.T) {
 	sup := e.LoginDemo(t, "region")
 	if res := sup.Get(t, "/console/audit?action=org.department.create"); !strings.Contains(res.Body, "呼和浩特市管理员") {
 		t.Fatalf("audit page lacks the entry: %.500s", res.Body)
+	}
+}
+
+// TestPublicDepartmentPaging checks that the public department lists page
+// through every department of a region: the API with page and per_page
+// (at most 200), the portal region page with its pager.
+func TestPublicDepartmentPaging(t *testing.T) {
+	for _, e := range apptest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			// 17 demo departments in Hohhot, plus 40: two portal pages of 50.
+			admin := &authz.Principal{UserID: "test", Name: "测试", Grants: []authz.Grant{{Role: authz.PlatformAdmin, Region: "150000"}}}
+			for i := range 40 {
+				if _, err := e.App.Org.CreateDepartment(t.Context(), admin, org.DeptInput{Name: fmt.Sprintf("呼和浩特市第%02d测试局", i), Region: "150100"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := e.Client()
+			type page struct {
+				Total, Page int
+				PerPage     int `json:"per_page"`
+				Items       []struct{ ID, Name, Region string }
+			}
+			get := func(path string) page {
+				t.Helper()
+				res := c.Get(t, path)
+				var p page
+				if err := json.Unmarshal([]byte(res.Body), &p); err != nil || res.Status != 200 {
+					t.Fatalf("GET %s: %d %v %.300s", path, res.Status, err, res.Body)
+				}
+				return p
+			}
+			first := get("/api/v1/regions/150100/departments")
+			if first.Total != 57 || first.Page != 1 || first.PerPage != 100 || len(first.Items) != 57 {
+				t.Fatalf("default page: total %d, page %d, per_page %d, %d items; want 57, 1, 100, 57", first.Total, first.Page, first.PerPage, len(first.Items))
+			}
+			seen := map[string]bool{}
+			for n := 1; ; n++ {
+				p := get(fmt.Sprintf("/api/v1/regions/150100/departments?per_page=10&page=%d", n))
+				if p.Total != 57 || p.Page != n || len(p.Items) > 10 {
+					t.Fatalf("page %d: total %d, page %d, %d items", n, p.Total, p.Page, len(p.Items))
+				}
+				if len(p.Items) == 0 {
+					break
+				}
+				for _, it := range p.Items {
+					if seen[it.ID] || it.Region != "150100" {
+						t.Errorf("page %d: %s %s repeated or outside 150100", n, it.Name, it.Region)
+					}
+					seen[it.ID] = true
+				}
+			}
+			if len(seen) != 57 {
+				t.Errorf("paged through %d departments, want 57", len(seen))
+			}
+			for _, q := range []string{"per_page=201", "per_page=0", "page=0", "page=10001", "page=x"} {
+				if res := c.Get(t, "/api/v1/regions/150100/departments?"+q); res.Status != 422 || !strings.Contains(res.Body, `"code":"invalid"`) {
+					t.Errorf("GET departments?%s = %d %.200s, want 422 problem", q, res.Status, res.Body)
+				}
+			}
+			for _, sc := range []apptest.Scenario{
+				{Name: "portal first page", Path: "/regions/150100", Status: 200, Contains: []string{"第 1 / 2 页，共 57 条", "page=2", "呼和浩特市公安局"}},
+				{Name: "portal second page", Path: "/regions/150100?page=2", Status: 200, Contains: []string{"第 2 / 2 页，共 57 条", "page=1"}, NotContains: []string{"呼和浩特市公安局"}},
+				{Name: "portal page out of range", Path: "/regions/150100?page=-4", Status: 200, Contains: []string{"第 1 / 2 页"}},
+				{Name: "portal one page", Path: "/regions/150000", Status: 200, Contains: []string{"共 27 条"}, NotContains: []string{"下一页"}},
+			} {
+				t.Run(sc.Name, func(t *testing.T) { sc.Run(t, e) })
+			}
+		})
 	}
 }

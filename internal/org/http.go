@@ -112,10 +112,18 @@ type DeptJSON struct {
 	Phone  string `json:"phone,omitempty"`
 }
 
+type deptsInput struct {
+	Code    string `path:"code" maxLength:"12" doc:"行政区划代码"`
+	Page    int    `query:"page" default:"1" minimum:"1" maximum:"10000" doc:"页码，从 1 开始"`
+	PerPage int    `query:"per_page" default:"100" minimum:"1" maximum:"200" doc:"每页条数，最多 200"`
+}
+
 type deptsOutput struct {
 	Body struct {
-		Total int        `json:"total"`
-		Items []DeptJSON `json:"items"`
+		Total   int        `json:"total" doc:"符合条件的部门总数"`
+		Page    int        `json:"page"`
+		PerPage int        `json:"per_page"`
+		Items   []DeptJSON `json:"items"`
 	}
 }
 
@@ -143,18 +151,19 @@ func (h *Handler) apiRoutes(api huma.API) {
 			return out, nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "list-region-departments", Method: http.MethodGet, Path: "/api/v1/regions/{code}/departments",
-		Summary: "查询本级政府部门", Tags: []string{"行政区划"}, Errors: []int{404}},
-		func(ctx context.Context, in *regionInput) (*deptsOutput, error) {
+		Summary: "查询本级政府部门", Description: "按页返回该行政区划本级的在用部门：page 从 1 开始，per_page 最多 200（默认 100）。",
+		Tags: []string{"行政区划"}, Errors: []int{404}},
+		func(ctx context.Context, in *deptsInput) (*deptsOutput, error) {
 			r, err := h.svc.Region(ctx, in.Code)
 			if err != nil {
 				return nil, err
 			}
-			page, err := h.svc.PublicDepartments(ctx, r.Code, 1)
+			page, err := h.svc.PublicDepartments(ctx, r.Code, in.Page, in.PerPage)
 			if err != nil {
 				return nil, err
 			}
 			out := &deptsOutput{}
-			out.Body.Total = page.Total
+			out.Body.Total, out.Body.Page, out.Body.PerPage = page.Total, page.Page, page.PerPage
 			out.Body.Items = make([]DeptJSON, 0, len(page.Items))
 			for _, d := range page.Items {
 				out.Body.Items = append(out.Body.Items, DeptJSON{ID: d.ID, Name: d.Name, USCC: d.USCC, Region: d.Region, Parent: d.ParentID, Phone: d.Phone})
@@ -189,8 +198,12 @@ type regionPage struct {
 	Ancestry []Region
 	Children []Region
 	Depts    []Department
+	Pager    ui.Pager // of Depts
 	Halls    []Hall
 }
+
+// portalDeptsPerPage is the size of a page of the region page's departments.
+const portalDeptsPerPage = 50
 
 func (h *Handler) regionPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
@@ -206,7 +219,7 @@ func (h *Handler) regionPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	depts, err := h.svc.PublicDepartments(ctx, reg.Code, 1)
+	depts, err := h.svc.PublicDepartments(ctx, reg.Code, atoi(r.FormValue("page")), portalDeptsPerPage)
 	if err != nil {
 		return err
 	}
@@ -215,7 +228,8 @@ func (h *Handler) regionPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return h.pages.Render(w, http.StatusOK, "region.html", regionPage{Base: ui.NewBase(r, reg.Name),
-		Region: reg, Ancestry: anc[:len(anc)-1], Children: kids, Depts: depts.Items, Halls: halls})
+		Region: reg, Ancestry: anc[:len(anc)-1], Children: kids, Depts: depts.Items, Halls: halls,
+		Pager: ui.NewPager(r, depts.Page, depts.Pages(), depts.Total)})
 }
 
 // ---- console: region tree ----

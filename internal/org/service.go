@@ -90,13 +90,15 @@ func (s *Service) Departments(ctx context.Context, p *authz.Principal, q DeptQue
 	return s.departments(ctx, w, q)
 }
 
-// PublicDepartments lists the active departments of exactly one region, for
-// the portal (department names and contacts are public information).
-func (s *Service) PublicDepartments(ctx context.Context, region string, page int) (Page[Department], error) {
+// PublicDepartments lists one page of the active departments of exactly one
+// region, for the portal and the public API (department names and contacts
+// are public information). Pages are as for Departments: page within
+// 1..sqldb.MaxPage, perPage within 1..200 (else 50).
+func (s *Service) PublicDepartments(ctx context.Context, region string, page, perPage int) (Page[Department], error) {
 	w := &sqldb.Where{}
 	w.Add("d.region_code = ?", region)
 	active := true
-	return s.departments(ctx, w, DeptQuery{Active: &active, Page: page, PerPage: 100})
+	return s.departments(ctx, w, DeptQuery{Active: &active, Page: page, PerPage: perPage})
 }
 
 func (s *Service) departments(ctx context.Context, w *sqldb.Where, q DeptQuery) (Page[Department], error) {

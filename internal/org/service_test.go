@@ -826,7 +826,7 @@ func TestDepartmentQueryLimits(t *testing.T) {
 					}
 				})
 			}
-			if _, err := svc.PublicDepartments(t.Context(), "150000", math.MaxInt); err != nil {
+			if _, err := svc.PublicDepartments(t.Context(), "150000", math.MaxInt, 50); err != nil {
 				t.Errorf("PublicDepartments(page MaxInt): %v", err)
 			}
 		})
