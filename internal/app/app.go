@@ -193,7 +193,7 @@ func (a *App) routes() (http.Handler, error) {
 	// Routed sits inside the staff middleware, which passes on a copy of
 	// the request, so that logs and metrics still learn the matched route.
 	return web.Wrap(staffH.Middleware(web.Routed(mux)), web.Options{Log: a.Log, Metrics: web.NewMetrics(a.Registry), TrustProxy: a.Cfg.TrustProxy,
-		HTTPS: a.Cfg.HTTPS(), Site: ui.Site{Name: a.Cfg.SiteName, Operator: a.Cfg.Operator}}), nil
+		HTTPS: a.Cfg.HTTPS(), Site: ui.Site{Name: a.Cfg.SiteName, Operator: a.Cfg.Operator, Province: a.Cfg.Province}}), nil
 }
 
 // Serve listens on the configured address until ctx ends, then shuts down

@@ -377,3 +377,22 @@ func TestPublicDepartmentPaging(t *testing.T) {
 		})
 	}
 }
+
+// TestPortalUsesConfiguredSite checks that the portal shell follows the
+// configuration: the 地区 link goes to the configured province and the home
+// page is titled with the site name, with nothing left of the defaults.
+func TestPortalUsesConfiguredSite(t *testing.T) {
+	e := apptest.New(t, sqldbtest.SQLite(t), func(c *config.Config) {
+		c.Province, c.SiteName, c.Operator = "110000", "首都之窗政务服务", "北京市政务服务和数据管理局"
+	})
+	for _, sc := range []apptest.Scenario{
+		{Name: "home", Path: "/", Status: 200,
+			Contains:    []string{"<title>首都之窗政务服务</title>", "<h1>首都之窗政务服务</h1>", `<a href="/regions/110000">地区</a>`, "北京市政务服务和数据管理局 主办"},
+			NotContains: []string{"/regions/150000", "内蒙古", "自治区"}},
+		{Name: "region page", Path: "/regions/110000", Status: 200,
+			Contains: []string{"<title>北京市 - 首都之窗政务服务</title>", `<a href="/regions/110000">地区</a>`}, NotContains: []string{"/regions/150000"}},
+		{Name: "error page", Path: "/no/such/page", Status: 404, Contains: []string{`<a href="/regions/110000">地区</a>`}},
+	} {
+		t.Run(sc.Name, func(t *testing.T) { sc.Run(t, e) })
+	}
+}

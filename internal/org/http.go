@@ -189,7 +189,9 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.pages.Render(w, http.StatusOK, "home.html", homePage{Base: ui.NewBase(r, prov.Name+"政务服务网"), Province: prov, Cities: cities})
+	base := ui.NewBase(r, "")
+	base.Title = base.Site.Name // the home page is titled with the portal's configured name
+	return h.pages.Render(w, http.StatusOK, "home.html", homePage{Base: base, Province: prov, Cities: cities})
 }
 
 type regionPage struct {

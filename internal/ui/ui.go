@@ -71,6 +71,7 @@ type Crumb struct{ Href, Label string }
 type Site struct {
 	Name     string // 门户名称
 	Operator string // 主办单位
+	Province string // code of the province served, the portal's 地区 link
 }
 
 type siteKey struct{}
