@@ -99,6 +99,7 @@ func TestPlatformRoutes(t *testing.T) {
 		{Name: "same-origin post passes", Method: "POST", Path: "/console/login", Form: url.Values{"username": {"region"}, "password": {"wrong"}}, Header: http.Header{"Sec-Fetch-Site": {"same-origin"}}, Status: 401, Contains: []string{"用户名或密码错误"}},
 		{Name: "unknown user same message", Method: "POST", Path: "/console/login", Form: url.Values{"username": {"nobody"}, "password": {"wrong"}}, Status: 401, Contains: []string{"用户名或密码错误"}},
 		{Name: "metrics", Path: "/metrics", Status: 200, Contains: []string{"yiwang_http_requests_total", "go_goroutines"}},
+		{Name: "oversized form", Method: "POST", Path: "/console/login", Form: url.Values{"username": {"region"}, "password": {strings.Repeat("长", 3<<20)}}, Status: 413, Contains: []string{"提交的内容过大"}},
 	} {
 		t.Run(sc.Name, func(t *testing.T) { sc.Run(t, e) })
 	}

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -95,7 +96,8 @@ type Server struct {
 }
 
 // Page adapts h for browser routes: a failure renders the zh-CN error page
-// (Unauthenticated on a console page redirects to the login form).
+// (Unauthenticated on a console page redirects to the login form). A
+// submitted form is parsed before h runs; one over the body limit gets 413.
 func (s *Server) Page(h HandlerFunc) http.Handler {
 	return s.adapt(h, func(w http.ResponseWriter, r *http.Request, p *Problem) {
 		if p.Status == http.StatusUnauthorized && strings.HasPrefix(r.URL.Path, "/console") && r.Method == http.MethodGet {
@@ -110,12 +112,17 @@ func (s *Server) Page(h HandlerFunc) http.Handler {
 }
 
 // JSON adapts h for JSON routes outside huma: a failure becomes problem JSON.
+// Submitted forms are parsed first, as for Page.
 func (s *Server) JSON(h HandlerFunc) http.Handler {
 	return s.adapt(h, WriteProblem)
 }
 
 func (s *Server) adapt(h HandlerFunc, write func(http.ResponseWriter, *http.Request, *Problem)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := parseForm(r); p != nil {
+			write(w, r, p)
+			return
+		}
 		err := h(w, r)
 		if err == nil {
 			return
@@ -126,6 +133,41 @@ func (s *Server) adapt(h HandlerFunc, write func(http.ResponseWriter, *http.Requ
 		}
 		write(w, r, p)
 	})
+}
+
+// multipartMemory is how much of a multipart form is held in memory; the
+// rest of its files goes to temporary files. Wrap's MaxBody bounds the total.
+const multipartMemory = 1 << 20
+
+// parseForm parses a submitted form (POST, PUT or PATCH with a form content
+// type) once, before the handler runs, and returns the problem to answer
+// instead when it cannot: 413 when the body is over Wrap's limit, 400 when
+// it is malformed. Otherwise a handler's r.PostFormValue would swallow the
+// error and see empty fields.
+func parseForm(r *http.Request) *Problem {
+	switch r.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+	default:
+		return nil
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var err error
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		err = r.ParseForm()
+	case "multipart/form-data":
+		err = r.ParseMultipartForm(multipartMemory)
+	default:
+		return nil
+	}
+	if err == nil {
+		return nil
+	}
+	status, detail := http.StatusBadRequest, "提交的表单无法识别，请返回重新填写"
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		status, detail = http.StatusRequestEntityTooLarge, "提交的内容过大"
+	}
+	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Code: errs.Invalid.Code(), Detail: detail}
 }
 
 // WriteProblem writes p as application/problem+json.

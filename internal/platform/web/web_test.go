@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -72,6 +74,12 @@ func handlerWith(t *testing.T, o web.Options) http.Handler {
 	}))
 	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
 	mux.Handle("POST /form", ws.Page(func(w http.ResponseWriter, r *http.Request) error { w.WriteHeader(204); return nil }))
+	echo := func(w http.ResponseWriter, r *http.Request) error {
+		_, err := io.WriteString(w, "name="+r.PostFormValue("name"))
+		return err
+	}
+	mux.Handle("POST /echo", ws.Page(echo))
+	mux.Handle("POST /api/echo", ws.JSON(echo))
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, web.ClientIP(r.Context())+" "+web.RequestID(r.Context()))
 	})
@@ -300,6 +308,48 @@ func TestHSTS(t *testing.T) {
 			h.ServeHTTP(rec, req)
 			if got := rec.Header().Get("Strict-Transport-Security") != ""; got != tc.want {
 				t.Errorf("HSTS sent = %v (%q), want %v", got, rec.Header().Get("Strict-Transport-Security"), tc.want)
+			}
+		})
+	}
+}
+
+// TestFormBodies checks that Page and JSON routes parse submitted forms up
+// front: a body over the 8 MiB limit is a 413 (an error page or problem
+// JSON), not a form whose fields silently read as empty.
+func TestFormBodies(t *testing.T) {
+	h := handler(t)
+	big := strings.Repeat("很长的内容", 9<<20/15+1) // over 9 MiB of UTF-8
+	multipartBody := func(value string) (string, string) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		mw.WriteField("name", value)
+		mw.Close()
+		return b.String(), mw.FormDataContentType()
+	}
+	small, smallType := multipartBody("张三")
+	large, largeType := multipartBody(big)
+	const form = "application/x-www-form-urlencoded"
+	tests := []struct {
+		name, path, ctype, body string
+		status                  int
+		wantType, contains      string
+	}{
+		{name: "small form", path: "/echo", ctype: form, body: "name=" + url.QueryEscape("张三"), status: 200, contains: "name=张三"},
+		{name: "small multipart form", path: "/echo", ctype: smallType, body: small, status: 200, contains: "name=张三"},
+		{name: "9 MiB form", path: "/echo", ctype: form, body: "name=" + url.QueryEscape(big), status: 413, wantType: "text/html", contains: "提交的内容过大"},
+		{name: "9 MiB multipart form", path: "/echo", ctype: largeType, body: large, status: 413, wantType: "text/html", contains: "提交的内容过大"},
+		{name: "9 MiB form to a JSON route", path: "/api/echo", ctype: form, body: "name=" + url.QueryEscape(big), status: 413, wantType: "application/problem+json", contains: `"detail":"提交的内容过大"`},
+		{name: "malformed form", path: "/echo", ctype: form, body: "name=%zz", status: 400, wantType: "text/html", contains: "无法识别"},
+		{name: "not a form", path: "/echo", ctype: "text/plain", body: big, status: 200, contains: "name="},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", tc.path, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", tc.ctype)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.status || !strings.HasPrefix(rec.Header().Get("Content-Type"), tc.wantType) || !strings.Contains(rec.Body.String(), tc.contains) {
+				t.Errorf("POST %s (%d bytes) = %d %q %.200s; want %d %q ∋ %q", tc.path, len(tc.body), rec.Code, rec.Header().Get("Content-Type"), rec.Body.String(), tc.status, tc.wantType, tc.contains)
 			}
 		})
 	}
