@@ -397,3 +397,35 @@ func TestPortalUsesConfiguredSite(t *testing.T) {
 		t.Run(sc.Name, func(t *testing.T) { sc.Run(t, e) })
 	}
 }
+
+// TestEmpty checks what counts as a fresh install: no departments and no
+// staff; either one makes the database non-empty.
+func TestEmpty(t *testing.T) {
+	admin := &authz.Principal{UserID: "test", Name: "测试", Grants: []authz.Grant{{Role: authz.PlatformAdmin, Region: "150000"}}}
+	tests := []struct {
+		name      string
+		fill      func(t *testing.T, e *apptest.Env)
+		wantEmpty bool
+	}{
+		{name: "fresh", fill: func(*testing.T, *apptest.Env) {}, wantEmpty: true},
+		{name: "a department", fill: func(t *testing.T, e *apptest.Env) {
+			if _, err := e.App.Org.CreateDepartment(t.Context(), admin, org.DeptInput{Name: "自治区数据局", Region: "150000"}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "demo", fill: func(t *testing.T, e *apptest.Env) {
+			if _, err := e.App.SeedDemo(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := apptest.New(t, sqldbtest.SQLite(t))
+			tc.fill(t, e)
+			if empty, err := e.App.Empty(t.Context()); err != nil || empty != tc.wantEmpty {
+				t.Errorf("Empty = %v, %v; want %v", empty, err, tc.wantEmpty)
+			}
+		})
+	}
+}

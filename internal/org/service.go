@@ -127,6 +127,17 @@ func (s *Service) departments(ctx context.Context, w *sqldb.Where, q DeptQuery) 
 	return Page[Department]{Items: items, Total: total, Page: q.Page, PerPage: q.PerPage}, nil
 }
 
+// CountDepartments returns how many departments exist, active or not,
+// unchecked: it serves start-up decisions (is this a fresh install?), never
+// a person.
+func (s *Service) CountDepartments(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM departments`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("org.Service.CountDepartments: %w", err)
+	}
+	return n, nil
+}
+
 // Department returns one department p may see.
 func (s *Service) Department(ctx context.Context, p *authz.Principal, id string) (Department, error) {
 	d, err := getDept(ctx, s.db.R, id)

@@ -747,6 +747,29 @@ func TestConcurrentTreeChanges(t *testing.T) {
 	}
 }
 
+func TestCountDepartments(t *testing.T) {
+	t.Parallel()
+	for _, eng := range sqldbtest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			svc := newService(t, eng)
+			count := func(want int) {
+				t.Helper()
+				if n, err := svc.CountDepartments(t.Context()); err != nil || n != want {
+					t.Errorf("CountDepartments = %d, %v; want %d", n, err, want)
+				}
+			}
+			count(0)
+			d := mustDept(t, svc, root, org.DeptInput{Name: "自治区数据局", Region: "150000"})
+			mustDept(t, svc, root, org.DeptInput{Name: "自治区数据局数据中心", Region: "150000", ParentID: d.ID})
+			count(2)
+			if err := svc.SetDepartmentActive(t.Context(), root, d.ID, false, d.Version); err != nil {
+				t.Fatal(err)
+			}
+			count(2) // inactive departments count too
+		})
+	}
+}
+
 // TestDepartmentNameSearch checks that name search ignores the case of
 // ASCII letters on every engine (SQLite's LIKE does, PostgreSQL's does not),
 // and only of ASCII letters (SQLite's LOWER folds nothing else).
