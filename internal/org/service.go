@@ -386,7 +386,7 @@ func (s *Service) UpdateDepartment(ctx context.Context, p *authz.Principal, id s
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE departments SET name = $1, short_name = $2, uscc = $3, region_code = $4, parent_id = $5,
 			path = $6, phone = $7, address = $8, sort = $9, updated_at = $10, version = version + 1 WHERE id = $11 AND version = $12`,
-			in.Name, in.ShortName, nullable(in.USCC), in.Region, nullable(in.ParentID), newPath, in.Phone, in.Address, in.Sort, sqldb.Now(), id, in.Version)
+			in.Name, in.ShortName, sqldb.NullString(in.USCC), in.Region, sqldb.NullString(in.ParentID), newPath, in.Phone, in.Address, in.Sort, sqldb.Now(), id, in.Version)
 		if err := deptWriteErr(op, err); err != nil {
 			return err
 		}
@@ -612,21 +612,6 @@ func (s *Service) Windows(ctx context.Context, p *authz.Principal, hallID string
 	return s.windows(ctx, hallID)
 }
 
-// PublicWindows lists an active hall's active windows, for the portal.
-func (s *Service) PublicWindows(ctx context.Context, hallID string) ([]Window, error) {
-	ws, err := s.windows(ctx, hallID)
-	if err != nil {
-		return nil, err
-	}
-	out := ws[:0]
-	for _, w := range ws {
-		if w.Active {
-			out = append(out, w)
-		}
-	}
-	return out, nil
-}
-
 func (s *Service) windows(ctx context.Context, hallID string) ([]Window, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT `+windowColumns+windowFrom+` WHERE w.hall_id = $1
 		ORDER BY LENGTH(w.number) ASC, w.number ASC`, hallID)
@@ -695,7 +680,7 @@ func (s *Service) CreateWindow(ctx context.Context, p *authz.Principal, hallID s
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO hall_windows (id, hall_id, number, name, kind, dept_id, active, created_at, updated_at, version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)`, id, hallID, in.Number, in.Name, string(in.Kind), nullable(in.DeptID), true, sqldb.Now())
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1)`, id, hallID, in.Number, in.Name, string(in.Kind), sqldb.NullString(in.DeptID), true, sqldb.Now())
 		if err := windowWriteErr(op, err); err != nil {
 			return err
 		}
@@ -760,7 +745,7 @@ func (s *Service) UpdateWindow(ctx context.Context, p *authz.Principal, id strin
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE hall_windows SET number = $1, name = $2, kind = $3, dept_id = $4, active = $5,
 			updated_at = $6, version = version + 1 WHERE id = $7 AND version = $8`,
-			in.Number, in.Name, string(in.Kind), nullable(in.DeptID), active, sqldb.Now(), id, in.Version)
+			in.Number, in.Name, string(in.Kind), sqldb.NullString(in.DeptID), active, sqldb.Now(), id, in.Version)
 		if err := windowWriteErr(op, err); err != nil {
 			return err
 		}

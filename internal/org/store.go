@@ -56,17 +56,10 @@ func listDepts(ctx context.Context, q sqldb.Querier, w *sqldb.Where, limit, offs
 	return out, total, rows.Err()
 }
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 func insertDept(ctx context.Context, tx *sql.Tx, d Department) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO departments (id, name, short_name, uscc, region_code, parent_id, path, phone, address, sort, active, created_at, updated_at, version)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1)`,
-		d.ID, d.Name, d.ShortName, nullable(d.USCC), d.Region, nullable(d.ParentID), d.Path, d.Phone, d.Address, d.Sort, d.Active, d.CreatedAt)
+		d.ID, d.Name, d.ShortName, sqldb.NullString(d.USCC), d.Region, sqldb.NullString(d.ParentID), d.Path, d.Phone, d.Address, d.Sort, d.Active, d.CreatedAt)
 	return deptWriteErr("org.insertDept", err)
 }
 

@@ -198,7 +198,6 @@ var Funcs = template.FuncMap{
 		}
 		return t.In(Shanghai).Format("2006-01-02")
 	},
-	"add": func(a, b int) int { return a + b },
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -206,15 +205,6 @@ var Funcs = template.FuncMap{
 			m[k] = kv[i+1]
 		}
 		return m
-	},
-	"query": func(kv ...string) template.URL {
-		v := url.Values{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			if kv[i+1] != "" {
-				v.Set(kv[i], kv[i+1])
-			}
-		}
-		return template.URL(v.Encode())
 	},
 }
 
@@ -269,16 +259,6 @@ func NewPages(fsys fs.FS, extra template.FuncMap) (*Pages, error) {
 		p.set[path.Base(n)] = t
 	}
 	return p, nil
-}
-
-// MustPages is NewPages that panics, for package-level template sets that
-// are checked by tests and at start-up.
-func MustPages(fsys fs.FS, extra template.FuncMap) *Pages {
-	p, err := NewPages(fsys, extra)
-	if err != nil {
-		panic(err)
-	}
-	return p
 }
 
 // Render executes page name (the whole layout, or the named fragment when

@@ -129,7 +129,10 @@ func (w *Worker) Handle(topic string, h Handler) {
 	w.handlers[topic] = append(w.handlers[topic], h)
 }
 
-// Notify wakes the worker early, e.g. right after a commit that enqueued.
+// Notify wakes the worker early instead of at its next poll. Nothing calls
+// it yet: producers enqueue inside their own transactions and cannot see
+// the worker. It is kept for a producer that wants delivery right after its
+// commit (call it after the transaction commits, never inside it).
 func (w *Worker) Notify() {
 	select {
 	case w.wake <- struct{}{}:

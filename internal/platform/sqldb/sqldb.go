@@ -213,6 +213,16 @@ func IsForeignKeyViolation(err error) bool {
 	return false
 }
 
+// NullString returns s as a query argument that stores the empty string as
+// NULL, for optional columns such as a department's parent or credit code
+// (NULL, unlike "", is exempt from unique indexes and foreign keys).
+func NullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // LowerASCII lower-cases the ASCII letters of s and leaves every other
 // character as it is. It folds a search pattern compared with LOWER(column):
 // SQLite's LOWER folds only ASCII while PostgreSQL's folds all of Unicode,

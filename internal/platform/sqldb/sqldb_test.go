@@ -232,3 +232,12 @@ func TestLowerASCII(t *testing.T) {
 		}
 	}
 }
+
+func TestNullString(t *testing.T) {
+	if got := sqldb.NullString(""); got != nil {
+		t.Errorf("NullString(\"\") = %#v, want nil", got)
+	}
+	if got := sqldb.NullString("x"); got != "x" {
+		t.Errorf("NullString(\"x\") = %#v, want \"x\"", got)
+	}
+}
