@@ -218,7 +218,7 @@ func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, id string, in User
 	const op = "staff.Service.insertUser"
 	now := s.now()
 	_, err := tx.ExecContext(ctx, `INSERT INTO staff_users (id, username, display_name, phone, region_code, dept_id, dept_path, password_hash, password_changed_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9)`, id, in.Username, in.DisplayName, in.Phone, in.Region, nullable(in.DeptID), t.DeptPath, hash, now)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9)`, id, in.Username, in.DisplayName, in.Phone, in.Region, sqldb.NullString(in.DeptID), t.DeptPath, hash, now)
 	if sqldb.IsUniqueViolation(err) {
 		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "用户名已被使用", Fields: map[string]string{"username": "用户名已被使用"}, Err: err}
 	}
@@ -251,7 +251,7 @@ func (s *Service) UpdateUser(ctx context.Context, p *authz.Principal, id string,
 	}
 	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE staff_users SET display_name = $1, phone = $2, region_code = $3, dept_id = $4, dept_path = $5,
-			updated_at = $6, version = version + 1 WHERE id = $7 AND version = $8`, in.DisplayName, in.Phone, in.Region, nullable(in.DeptID), t.DeptPath, s.now(), id, in.Version)
+			updated_at = $6, version = version + 1 WHERE id = $7 AND version = $8`, in.DisplayName, in.Phone, in.Region, sqldb.NullString(in.DeptID), t.DeptPath, s.now(), id, in.Version)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
@@ -320,7 +320,7 @@ func (s *Service) AddGrant(ctx context.Context, p *authz.Principal, id string, r
 func (s *Service) insertGrant(ctx context.Context, tx *sql.Tx, u User, g authz.Grant, by string) error {
 	gid := sqldb.NewID()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO role_grants (id, user_id, role, region_code, dept_id, dept_path, granted_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, gid, u.ID, string(g.Role), g.Region, nullable(g.DeptID), g.DeptPath, by, s.now()); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, gid, u.ID, string(g.Role), g.Region, sqldb.NullString(g.DeptID), g.DeptPath, by, s.now()); err != nil {
 		return fmt.Errorf("staff.Service.insertGrant: %w", err)
 	}
 	return audit.Write(ctx, tx, audit.Entry{Action: "staff.grant.add", TargetType: "staff_user", TargetID: u.ID, Region: u.Region, DeptPath: u.DeptPath,

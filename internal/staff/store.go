@@ -67,10 +67,3 @@ func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
