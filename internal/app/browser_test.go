@@ -324,8 +324,12 @@ func TestBrowserPortalHome(t *testing.T) {
 	env := apptest.Demo(t, sqldbtest.SQLite(t))
 
 	b.do("open the portal home", chromedp.Navigate(env.Server.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#cities")))
-	if h1 := step(b, "read the heading", chromedp.Text(chromedp.CSS("h1"))); !strings.Contains(h1, "内蒙古自治区") {
-		t.Errorf("portal heading %q lacks 内蒙古自治区", h1)
+	// The heading and title are the configured site name (site_name).
+	if h1 := step(b, "read the heading", chromedp.Text(chromedp.CSS("h1"))); h1 != env.App.Cfg.SiteName {
+		t.Errorf("portal heading %q, want the site name %q", h1, env.App.Cfg.SiteName)
+	}
+	if title := step(b, "read the title", chromedp.Title()); title != env.App.Cfg.SiteName {
+		t.Errorf("portal title %q, want the site name %q", title, env.App.Cfg.SiteName)
 	}
 	cards := step(b, "read the city cards", chromedp.Evaluate[[]string](
 		`[...document.querySelectorAll("#cities a.card")].map(a => a.querySelector("h3").innerText.trim())`))
