@@ -270,18 +270,17 @@ func (a *App) housekeeping(ctx context.Context) {
 }
 
 // Empty reports whether the database holds no departments and no staff —
-// a fresh install that the demo may fill. It asks org for its count; staff
-// has no count method yet, so its table is still counted here.
+// a fresh install that the demo may fill.
 func (a *App) Empty(ctx context.Context) (bool, error) {
 	depts, err := a.Org.CountDepartments(ctx)
 	if err != nil {
 		return false, err
 	}
-	var staffUsers int
-	if err := a.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM staff_users`).Scan(&staffUsers); err != nil {
-		return false, fmt.Errorf("app.Empty: count staff: %w", err)
+	users, err := a.Staff.CountUsers(ctx)
+	if err != nil {
+		return false, err
 	}
-	return depts == 0 && staffUsers == 0, nil
+	return depts == 0 && users == 0, nil
 }
 
 // SeedDemo fills an empty database with the demo province and returns the

@@ -135,6 +135,15 @@ func (s *Service) User(ctx context.Context, p *authz.Principal, id string) (User
 	return u, nil
 }
 
+// CountUsers returns how many staff accounts exist.
+func (s *Service) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM staff_users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("staff.Service.CountUsers: %w", err)
+	}
+	return n, nil
+}
+
 // UserByID returns an account unchecked (the signed-in user's own).
 func (s *Service) UserByID(ctx context.Context, id string) (User, error) {
 	return getUser(ctx, s.db.R, "id", id)
