@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
 	"yiwang/internal/org"
+	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/outbox"
 	"yiwang/internal/platform/password"
 	"yiwang/internal/platform/sqldb"
@@ -301,7 +303,11 @@ func (a *App) SeedDemo(ctx context.Context) ([]staff.DemoLogin, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Log.Info("demo seeded", "departments", res.Departments, "halls", res.Halls, "windows", res.Windows, "staff", len(logins))
+	items, err := a.Catalog.SeedDemo(ctx, a.Cfg.Province, res.DeptIDs)
+	if err != nil {
+		return nil, err
+	}
+	a.Log.Info("demo seeded", "departments", res.Departments, "halls", res.Halls, "windows", res.Windows, "staff", len(logins), "items", items)
 	return logins, nil
 }
 
@@ -320,4 +326,37 @@ func (a *App) WriteDemoLogins(w io.Writer, logins []staff.DemoLogin) (string, er
 	}
 	path := filepath.Join(a.Cfg.DataDir, "demo-logins.txt")
 	return path, os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+// SeedItems generates n realistic published items across the province's
+// departments that have a credit code, for benchmarks (yiwang seed --items).
+func (a *App) SeedItems(ctx context.Context, n int, seed int64) (int, error) {
+	sys := &authz.Principal{UserID: "system", Name: "系统", Grants: []authz.Grant{{Role: authz.PlatformAdmin, Region: a.Cfg.Province}}}
+	var depts []catalog.GenDept
+	regions := map[string]bool{}
+	active := true
+	for page := 1; ; page++ {
+		res, err := a.Org.Departments(ctx, sys, org.DeptQuery{Active: &active, Page: page, PerPage: 200})
+		if err != nil {
+			return 0, err
+		}
+		for _, d := range res.Items {
+			if d.USCC != "" {
+				depts = append(depts, catalog.GenDept{ID: d.ID, Region: d.Region, USCC: d.USCC})
+				regions[d.Region] = true
+			}
+		}
+		if page >= res.Pages() {
+			break
+		}
+	}
+	if len(depts) == 0 {
+		return 0, fmt.Errorf("no departments with a credit code to implement items: seed the demo (yiwang seed --demo) or add departments first")
+	}
+	var codes []string
+	for c := range regions {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	return a.Catalog.SeedGenerated(ctx, catalog.Generate(n, seed, codes, depts))
 }

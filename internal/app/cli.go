@@ -22,6 +22,7 @@ Usage:
   yiwang [serve] [--addr HOST:PORT] [--db DSN] [--config FILE]   start the server (default)
   yiwang migrate [--db DSN]             apply database migrations (required on PostgreSQL)
   yiwang seed --demo [--db DSN]         load the demo province into an empty database
+  yiwang seed --items N [--seed S]      generate N published service items (benchmarks)
   yiwang config [--config FILE]         print the effective configuration, secrets redacted
   yiwang audit verify [--db DSN]        check the audit log's hash chain
   yiwang staff add --username U --name N --region CODE --role ROLE [--dept ID] --password P
@@ -155,14 +156,21 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 
 func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var demo bool
+	var items int
+	var seed int64
 	cfg, _, err := loadConfig("seed", args, stderr, getenv, func(fs *flag.FlagSet) {
 		fs.BoolVar(&demo, "demo", false, "load the demo province")
+		fs.IntVar(&items, "items", 0, "also generate this many published service items (for benchmarks)")
+		fs.Int64Var(&seed, "seed", 1, "random seed for --items")
 	})
 	if err != nil {
 		return err
 	}
-	if !demo {
-		return fmt.Errorf("seed: say what to load: --demo")
+	if !demo && items <= 0 {
+		return fmt.Errorf("seed: say what to load: --demo and/or --items N")
+	}
+	if items > 2_000_000 {
+		return fmt.Errorf("seed: --items must be at most 2000000")
 	}
 	log := NewLogger(cfg, stderr)
 	db, err := Open(ctx, cfg, log, true)
@@ -174,7 +182,20 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	return seedDemo(ctx, a, stdout)
+	if demo {
+		if err := seedDemo(ctx, a, stdout); err != nil {
+			return err
+		}
+	}
+	if items > 0 {
+		start := time.Now()
+		n, err := a.SeedItems(ctx, items, seed)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "generated %d published items in %s\n", n, time.Since(start).Round(time.Millisecond))
+	}
+	return nil
 }
 
 // seedDemo loads the demo province and prints (and saves) its logins.

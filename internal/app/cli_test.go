@@ -50,6 +50,8 @@ func TestCLICommands(t *testing.T) {
 		{name: "staff add", args: []string{"staff", "add", "--db", db, "--username", "root1", "--name", "管理员", "--region", "150000", "--role", "platform_admin", "--password", "Xy-12345678"}, out: "created staff account root1"},
 		{name: "audit verify", args: []string{"audit", "verify", "--db", db}, out: "audit chain intact"},
 		{name: "seed demo refuses non-empty", args: []string{"seed", "--demo", "--db", db}, code: 1, err: "empty database"},
+		{name: "seed items needs departments", args: []string{"seed", "--items", "10", "--db", db}, code: 1, err: "no departments with a credit code"},
+		{name: "seed items bounded", args: []string{"seed", "--items", "3000000", "--db", db}, code: 1, err: "at most"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
