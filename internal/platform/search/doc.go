@@ -1,0 +1,86 @@
+// Package search is a derived Chinese full-text index (全文检索) kept in its
+// own local SQLite file, apart from the main database, so that it behaves the
+// same whichever engine the main database runs on. It imports no domain: a
+// domain feeds it Docs (at start-up through Rebuild, afterwards through
+// Upsert and Delete from outbox events) and asks it Queries.
+//
+// # Tokens
+//
+// SQLite's FTS5 finds the matches, but the application makes the tokens, so
+// FTS5's own tokenizer (unicode61) only ever splits on the spaces we put in:
+//
+//   - Text is folded cheaply: full-width ASCII becomes half-width, letters
+//     become lower case, and everything that is not a letter, digit or CJK
+//     character (punctuation, symbols, spaces, emoji) is a separator.
+//     Invalid UTF-8 bytes are dropped.
+//   - What remains is cut into runs: a CJK run (汉字, kana, hangul) or a
+//     word (a run of other letters and digits, kept whole).
+//   - Each CJK run is indexed as its overlapping bigrams: 营业执照 becomes
+//     the tokens 营业 业执 执照; a one-character run stays one token. Words
+//     are indexed whole: "A1" becomes a1. Each text field has its own column.
+//   - Every CJK character is also indexed once per document in a separate
+//     unigram column, for one-character queries.
+//   - Between two CJK runs a filler token that no query can produce is
+//     written, so a phrase never matches across a separator: "营业 业务" does
+//     not match the query 营业务.
+//   - A keys column holds, as single tokens, the name's key (the first
+//     field's runs joined by the filler) and each of its first maxPrefix
+//     prefixes, so that "the name is the query" and "the name starts with
+//     the query" read only the short doclist of one token.
+//   - Region and facet values are tokens of a tags column: the region as each
+//     of its prefixes, a facet value as its facet number and hex bytes. Filters
+//     are thus part of the FTS5 expression and never join another table.
+//
+// A query is folded and cut the same way. Its runs (its terms) are ANDed;
+// a CJK run of two or more characters becomes an FTS5 phrase of its bigrams,
+// a single CJK character is looked up in the unigram column and a word is
+// matched whole. Every token is written as a quoted FTS5 string, so FTS5
+// operators typed by users (AND, OR, NEAR, *, ^, ", :) are inert text.
+//
+// # Ranking
+//
+// Hits are ordered in tiers: names whose key equals the query's (the same
+// runs after folding: 护照签发 for 护照签发, or for "护照签发!", but not for
+// 护照 签发), then names whose key starts with the query's (护照签发进度查询
+// for 护照), then the rest. Within a tier they are ordered by BM25F over the
+// text fields with the schema's weights (computed here from the stored
+// texts, each field's length against its average), then Boost (popularity),
+// then ID. A query with no text lists by Boost.
+//
+// Ranking every match costs a few microseconds per match, so a broad query
+// (more than narrowMax, 100, matches; say 社保 over 590,000 names) is
+// ranked in windows instead: Rebuild numbers documents by descending Boost,
+// each tier is cut into consecutive windows of rankWindow (50) matches in
+// that order, and each window is sorted by the rules above. The
+// best-scoring names among the most popular matches come first, a page
+// costs the windows it touches, and pages never overlap or skip. A query
+// with at most narrowMax matches is ranked exactly. Documents added by
+// Upsert are numbered after all others and so sort as least popular until
+// the next Rebuild.
+//
+// # Totals and facets
+//
+// Total is exact: it costs one FTS5 count over the matches, which is most of
+// the time of a broad query. Facet counts are disjunctive: the counts for
+// facet F are taken over the matches that satisfy the text, the region and
+// every filter except F's own, so a user who ticked 行政许可 still sees how
+// many hits 行政确认 would add. Values inside one facet's filter are ORed;
+// different facets are ANDed. Counts come from the facets table when the
+// matches to count are few, else from one FTS5 count per value for a facet
+// with few values, else from one pass joining the matches to the facets
+// table.
+//
+// # Storage and concurrency
+//
+// The file holds one contentless FTS5 table (a column per field, the unigram,
+// tags and keys columns), a docs table (number, id, region, boost and
+// the original texts, for ranking and highlighting), a facets table (facet,
+// value, doc) and the field length totals. It is opened in WAL mode with a
+// busy timeout; writes go through a one-connection pool and searches through
+// a small reader pool, each search inside one read transaction so that its
+// hits, total and facet counts come from one snapshot. Rebuild stages the
+// documents in a temporary table and replaces all tables inside a single
+// write transaction, so readers keep seeing the old index until it commits
+// and the new one after, never a mixture. The index is derived data:
+// deleting the file and rebuilding loses nothing.
+package search

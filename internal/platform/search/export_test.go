@@ -1,0 +1,26 @@
+package search
+
+import "strings"
+
+// Tokens exposes how one field text is indexed, for the tokenisation table:
+// the field column's tokens (the filler between runs shown as "|") and the
+// unigram column's tokens.
+func Tokens(text string) (field, uni []string) {
+	var u unigrams
+	col := column(runs(text), &u)
+	return strings.Fields(strings.ReplaceAll(col, filler, "|")), strings.Fields(u.String())
+}
+
+// MatchExpr exposes the FTS5 expression made for terms.
+func MatchExpr(terms []string) string { return matchExpr(terms, "{f0 f1}") }
+
+// Squeeze makes ix take the paths of a large index on a small corpus: it
+// loads at most w matches whole, ranks in windows of w matches and counts
+// facets with more than two values by joining.
+func Squeeze(ix *Index, w int) { ix.window, ix.narrow, ix.perValueMax = w, w, 2 }
+
+// Implied exposes whether a prefix match implies a term match for text.
+func Implied(text string) bool {
+	_, _, implied := tierExprs(runs(text))
+	return implied
+}
