@@ -54,6 +54,7 @@ type App struct {
 	Org      *org.Service
 	Staff    *staff.Service
 	Catalog  *catalog.Service
+	Finder   *catalog.Finder
 	Registry *prometheus.Registry
 	started  time.Time
 	listen   func(network, addr string) (net.Listener, error) // nil: net.Listen; tests replace it
@@ -128,6 +129,23 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 	}
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Staff.OnDepartmentMoved)
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Catalog.OnDepartmentMoved)
+	// The item search index is derived data in its own file: rebuilt from
+	// the database at every start, then kept current by item events.
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "search"), 0o750); err != nil {
+		return nil, err
+	}
+	finder, err := catalog.OpenFinder(a.Catalog, filepath.Join(cfg.DataDir, "search", "items.db"))
+	if err != nil {
+		return nil, err
+	}
+	a.Finder = finder
+	start := time.Now()
+	n, err := a.Finder.Rebuild(ctx)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("item search index rebuilt", "items", n, "ms", time.Since(start).Milliseconds())
+	a.Outbox.Handle(catalog.TopicItemChanged, a.Finder.OnItemChanged)
 	h, err := a.routes()
 	if err != nil {
 		return nil, err
@@ -155,7 +173,7 @@ func (a *App) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	catalog.NewHandler(a.Catalog, catalogPages, ws, a.Cfg.BaseURL).Routes(mux, api)
+	catalog.NewHandler(a.Catalog, a.Finder, catalogPages, ws, a.Cfg.BaseURL).Routes(mux, api)
 	staffH.Routes(mux)
 	staffH.ConsoleRoutes(mux, a.started, Version)
 
@@ -307,6 +325,9 @@ func (a *App) SeedDemo(ctx context.Context) ([]staff.DemoLogin, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := a.Finder.Rebuild(ctx); err != nil {
+		return nil, err
+	}
 	a.Log.Info("demo seeded", "departments", res.Departments, "halls", res.Halls, "windows", res.Windows, "staff", len(logins), "items", items)
 	return logins, nil
 }
@@ -358,5 +379,10 @@ func (a *App) SeedItems(ctx context.Context, n int, seed int64) (int, error) {
 		codes = append(codes, c)
 	}
 	slices.Sort(codes)
-	return a.Catalog.SeedGenerated(ctx, catalog.Generate(n, seed, codes, depts))
+	made, err := a.Catalog.SeedGenerated(ctx, catalog.Generate(n, seed, codes, depts))
+	if err != nil {
+		return made, err
+	}
+	_, err = a.Finder.Rebuild(ctx)
+	return made, err
 }

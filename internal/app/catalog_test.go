@@ -69,3 +69,47 @@ func TestCatalogGuideAndAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchJourney is the first step of the citizen journey: a parent in
+// 呼和浩特 searches 出生 and finds the birth items of the demo catalogue.
+func TestSearchJourney(t *testing.T) {
+	for _, e := range apptest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			for _, sc := range []apptest.Scenario{
+				{Name: "search page", Path: "/search?q=" + "出生" + "&region=150100", Status: 200, Contains: []string{"<mark>出生</mark>医学证明首次签发", "新生儿"}},
+				{Name: "two-character alias", Path: "/search?q=社保", Status: 200, Contains: []string{"社会保障卡"}},
+				{Name: "punctuation only", Path: "/search?q=%EF%BC%81%EF%BC%81", Status: 422, Contains: []string{"请输入要搜索的内容"}},
+				{Name: "too long", Path: "/search?q=" + strings.Repeat("社", 500), Status: 422, Contains: []string{"搜索词过长"}},
+				{Name: "api too long", Path: "/api/v1/items?q=" + strings.Repeat("社", 200), Status: 422, Contains: []string{`"code":"invalid"`}},
+				{Name: "api injection is inert", Path: "/api/v1/items?q=%E5%87%BA%E7%94%9F%20OR%20*", Status: 200, Contains: []string{`"total"`}},
+			} {
+				t.Run(sc.Name, func(t *testing.T) { sc.Run(t, e) })
+			}
+			res := e.Client().Get(t, "/api/v1/items?q=%E5%87%BA%E7%94%9F&region=150100")
+			var body struct {
+				Total int `json:"total"`
+				Items []struct {
+					Code, Name, Department, Region, Type string
+				} `json:"items"`
+				Facets map[string][]struct {
+					Value string
+					Count int
+				} `json:"facets"`
+			}
+			if err := json.Unmarshal([]byte(res.Body), &body); err != nil || res.Status != 200 {
+				t.Fatalf("API search: %d %v %s", res.Status, err, res.Body)
+			}
+			if body.Total < 3 || len(body.Items) == 0 || len(body.Facets["type"]) == 0 {
+				t.Fatalf("API search 出生 in 150100: %+v", body)
+			}
+			for _, it := range body.Items {
+				if !strings.HasPrefix(it.Region, "1501") || it.Code == "" || it.Department == "" || it.Type == "" {
+					t.Errorf("hit %+v: want a Hohhot item with code, department and type", it)
+				}
+			}
+			if res := e.Client().Get(t, "/items/"+body.Items[0].Code); res.Status != 200 {
+				t.Errorf("guide of the first hit: %d", res.Status)
+			}
+		})
+	}
+}

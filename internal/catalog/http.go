@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -14,6 +15,7 @@ import (
 
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
+	"yiwang/internal/platform/search"
 	"yiwang/internal/platform/web"
 	"yiwang/internal/ui"
 )
@@ -41,26 +43,45 @@ func Pages() (*ui.Pages, error) {
 		"depthCode": func(n int) string { return DepthCodes[n] },
 		"depthLvl":  func(n int) string { return DepthLevels[n] },
 		"level":     func(n int) string { return Levels[n] },
+		// safe shows a search highlight: the index HTML-escapes the text and
+		// adds only <mark> tags, so it is trusted; without one, the name is escaped.
+		"safe": func(highlight, name string) template.HTML {
+			if highlight == "" {
+				return template.HTML(template.HTMLEscapeString(name))
+			}
+			return template.HTML(highlight)
+		},
+		"query": func(kv ...string) template.URL {
+			v := url.Values{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i+1] != "" {
+					v.Set(kv[i], kv[i+1])
+				}
+			}
+			return template.URL(v.Encode())
+		},
 	})
 }
 
 // Handler serves the catalogue's pages and API.
 type Handler struct {
 	svc     *Service
+	finder  *Finder
 	pages   *ui.Pages
 	web     *web.Server
 	baseURL string // absolute URL prefix for QR codes; empty: from the request
 }
 
 // NewHandler returns the catalogue handler.
-func NewHandler(svc *Service, pages *ui.Pages, ws *web.Server, baseURL string) *Handler {
-	return &Handler{svc: svc, pages: pages, web: ws, baseURL: baseURL}
+func NewHandler(svc *Service, finder *Finder, pages *ui.Pages, ws *web.Server, baseURL string) *Handler {
+	return &Handler{svc: svc, finder: finder, pages: pages, web: ws, baseURL: baseURL}
 }
 
 // Routes registers the catalogue routes.
 func (h *Handler) Routes(mux *http.ServeMux, api huma.API) {
 	h.apiRoutes(api)
 	mux.Handle("GET /items/{code}", h.web.Page(h.guide))
+	mux.Handle("GET /search", h.web.Page(h.searchPage))
 	mux.Handle("GET /console/items", h.web.Page(h.list))
 	mux.Handle("GET /console/items/{id}", h.web.Page(h.show))
 	mux.Handle("POST /console/items/{id}/submit", h.web.Page(h.submit))
@@ -83,7 +104,80 @@ type itemInput struct {
 
 type itemOutput struct{ Body ItemJSON }
 
+type searchInput struct {
+	Q        string `query:"q" maxLength:"500" doc:"搜索词（不超过100个字）；为空时须给出地区或筛选条件"`
+	Region   string `query:"region" maxLength:"12" doc:"行政区划代码，含下级"`
+	Type     string `query:"type" maxLength:"10" doc:"事项类型代码，如 XK（行政许可）、GG（公共服务）"`
+	Audience string `query:"audience" enum:"person,legal," doc:"服务对象"`
+	Theme    string `query:"theme" maxLength:"30" doc:"主题"`
+	Page     int    `query:"page" minimum:"0" maximum:"500" doc:"页码，从1开始"`
+}
+
+// ItemHitJSON is one search result.
+type ItemHitJSON struct {
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	Department string `json:"department"`
+	Region     string `json:"region"`
+	Type       string `json:"type"`
+	Highlight  string `json:"highlight" doc:"事项名称，匹配部分以 <mark> 标出（已做 HTML 转义）"`
+}
+
+// FacetJSON is one facet value and its count.
+type FacetJSON struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+type searchOutput struct {
+	Body struct {
+		Total  int                    `json:"total"`
+		Page   int                    `json:"page"`
+		Items  []ItemHitJSON          `json:"items"`
+		Facets map[string][]FacetJSON `json:"facets"`
+	}
+}
+
+// query turns the request's filters into an index query, 20 a page.
+func (in searchInput) query() search.Query {
+	q := search.Query{Text: in.Q, Region: in.Region, Filters: map[string][]string{}, Facets: []string{"type", "audience", "theme"}, Limit: 20}
+	if in.Page > 1 {
+		q.Offset = (in.Page - 1) * 20
+	}
+	if in.Type != "" {
+		q.Filters["type"] = []string{in.Type}
+	}
+	if in.Audience != "" {
+		q.Filters["audience"] = []string{in.Audience}
+	}
+	if in.Theme != "" {
+		q.Filters["theme"] = []string{in.Theme}
+	}
+	return q
+}
+
 func (h *Handler) apiRoutes(api huma.API) {
+	huma.Register(api, huma.Operation{OperationID: "search-items", Method: http.MethodGet, Path: "/api/v1/items",
+		Summary: "搜索事项（中文全文检索，含分面统计）", Tags: []string{"事项"}, Errors: []int{422}},
+		func(ctx context.Context, in *searchInput) (*searchOutput, error) {
+			res, err := h.finder.Search(ctx, in.query())
+			if err != nil {
+				return nil, err
+			}
+			out := &searchOutput{}
+			out.Body.Total, out.Body.Page = res.Total, max(in.Page, 1)
+			out.Body.Items = make([]ItemHitJSON, 0, len(res.Hits))
+			for _, hit := range res.Hits {
+				out.Body.Items = append(out.Body.Items, ItemHitJSON{Code: hit.Code, Name: hit.Name, Department: hit.Department, Region: hit.Region, Type: hit.Type, Highlight: hit.Highlight})
+			}
+			out.Body.Facets = map[string][]FacetJSON{}
+			for k, vs := range res.Facets {
+				for _, v := range vs {
+					out.Body.Facets[k] = append(out.Body.Facets[k], FacetJSON{Value: v.Value, Count: v.Count})
+				}
+			}
+			return out, nil
+		})
 	huma.Register(api, huma.Operation{OperationID: "get-item", Method: http.MethodGet, Path: "/api/v1/items/{code}",
 		Summary: "查询事项办事指南（全部要素）", Tags: []string{"事项"}, Errors: []int{404}},
 		func(ctx context.Context, in *itemInput) (*itemOutput, error) {
@@ -93,6 +187,40 @@ func (h *Handler) apiRoutes(api huma.API) {
 			}
 			return &itemOutput{Body: ItemJSON{Item: it, Department: it.DeptName, Status: r.Status, Version: r.PublishedVersion}}, nil
 		})
+}
+
+type searchPage struct {
+	ui.Base
+	In     searchInput
+	Result SearchResult
+	Error  string
+	Pager  ui.Pager
+	Types  map[string]string
+}
+
+func (h *Handler) searchPage(w http.ResponseWriter, r *http.Request) error {
+	page, _ := strconv.Atoi(r.FormValue("page"))
+	in := searchInput{Q: r.FormValue("q"), Region: r.FormValue("region"), Type: r.FormValue("type"), Audience: r.FormValue("audience"), Theme: r.FormValue("theme"), Page: min(max(page, 1), 500)}
+	data := searchPage{Base: ui.NewBase(r, "搜索办事事项"), In: in, Types: map[string]string{}}
+	if types, err := h.svc.Types(r.Context()); err == nil {
+		for _, t := range types {
+			data.Types[t.Code] = t.Name
+		}
+	}
+	status := http.StatusOK
+	if in.Q != "" || in.Region != "" || in.Type != "" || in.Audience != "" || in.Theme != "" {
+		res, err := h.finder.Search(r.Context(), in.query())
+		switch {
+		case errs.KindOf(err) == errs.Invalid:
+			data.Error, status = errs.Message(err), http.StatusUnprocessableEntity
+		case err != nil:
+			return err
+		default:
+			data.Result = res
+			data.Pager = ui.NewPager(r, in.Page, max(1, (min(res.Total, 10000)+19)/20), res.Total)
+		}
+	}
+	return h.pages.Render(w, status, "search.html", data)
 }
 
 type guidePage struct {
