@@ -238,3 +238,36 @@ func TestBackoffDoublesAndCaps(t *testing.T) {
 		}
 	}
 }
+
+// TestSeveralHandlersPerTopic: every subscriber of a topic receives each
+// message; if one fails, the message is retried for all (so each must be
+// idempotent) and counts as delivered only when all succeed.
+func TestSeveralHandlersPerTopic(t *testing.T) {
+	for _, eng := range sqldbtest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			enqueue(t, eng.DB, "t.fan", 1, true)
+			w := outbox.NewWorker(eng.DB, outbox.Options{BaseBackoff: time.Millisecond})
+			var a, b atomic.Int32
+			w.Handle("t.fan", func(ctx context.Context, m outbox.Message) error { a.Add(1); return nil })
+			w.Handle("t.fan", func(ctx context.Context, m outbox.Message) error {
+				if b.Add(1) == 1 {
+					return fmt.Errorf("first try fails")
+				}
+				return nil
+			})
+			deadline := time.Now().Add(5 * time.Second)
+			for time.Now().Before(deadline) {
+				if _, err := w.RunOnce(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				if st, _ := outbox.Count(t.Context(), eng.DB); st.Done == 1 {
+					break
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			if st, _ := outbox.Count(t.Context(), eng.DB); st.Done != 1 || a.Load() != 2 || b.Load() != 2 {
+				t.Fatalf("done %d, first handler ran %d times, second %d; want 1, 2, 2", st.Done, a.Load(), b.Load())
+			}
+		})
+	}
+}
