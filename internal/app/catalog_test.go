@@ -81,6 +81,10 @@ func TestSearchJourney(t *testing.T) {
 				{Name: "punctuation only", Path: "/search?q=%EF%BC%81%EF%BC%81", Status: 422, Contains: []string{"请输入要搜索的内容"}},
 				{Name: "too long", Path: "/search?q=" + strings.Repeat("社", 500), Status: 422, Contains: []string{"搜索词过长"}},
 				{Name: "api too long", Path: "/api/v1/items?q=" + strings.Repeat("社", 200), Status: 422, Contains: []string{`"code":"invalid"`}},
+				{Name: "full online only", Path: "/search?q=%E5%87%BA%E7%94%9F&depth=4", Status: 200, Contains: []string{"医学证明首次签发"}},
+				{Name: "bad depth", Path: "/search?q=x&depth=9", Status: 422, Contains: []string{"网上办理深度"}},
+				{Name: "api bad depth", Path: "/api/v1/items?q=x&depth=9", Status: 422, Contains: []string{`"code":"invalid"`}},
+				{Name: "api cross-province filter", Path: "/api/v1/items?q=%E5%87%BA%E7%94%9F&cross_province=true", Status: 200, Contains: []string{`"total"`}},
 				{Name: "api injection is inert", Path: "/api/v1/items?q=%E5%87%BA%E7%94%9F%20OR%20*", Status: 200, Contains: []string{`"total"`}},
 			} {
 				t.Run(sc.Name, func(t *testing.T) { sc.Run(t, e) })

@@ -110,6 +110,9 @@ type searchInput struct {
 	Type     string `query:"type" maxLength:"10" doc:"事项类型代码，如 XK（行政许可）、GG（公共服务）"`
 	Audience string `query:"audience" enum:"person,legal," doc:"服务对象"`
 	Theme    string `query:"theme" maxLength:"30" doc:"主题"`
+	Depth    string `query:"depth" enum:"1,2,3,4," doc:"网上办理深度等级（4 = 全程网办）"`
+	Cross    bool   `query:"cross_province" doc:"只看跨省通办事项"`
+	OneWin   bool   `query:"one_window" doc:"只看一窗通办事项"`
 	Page     int    `query:"page" minimum:"0" maximum:"500" doc:"页码，从1开始"`
 }
 
@@ -152,6 +155,15 @@ func (in searchInput) query() search.Query {
 	}
 	if in.Theme != "" {
 		q.Filters["theme"] = []string{in.Theme}
+	}
+	if in.Depth != "" {
+		q.Filters["depth"] = []string{in.Depth}
+	}
+	if in.Cross {
+		q.Filters["cross_province"] = []string{"true"}
+	}
+	if in.OneWin {
+		q.Filters["one_window"] = []string{"true"}
 	}
 	return q
 }
@@ -200,7 +212,14 @@ type searchPage struct {
 
 func (h *Handler) searchPage(w http.ResponseWriter, r *http.Request) error {
 	page, _ := strconv.Atoi(r.FormValue("page"))
-	in := searchInput{Q: r.FormValue("q"), Region: r.FormValue("region"), Type: r.FormValue("type"), Audience: r.FormValue("audience"), Theme: r.FormValue("theme"), Page: min(max(page, 1), 500)}
+	in := searchInput{Q: r.FormValue("q"), Region: r.FormValue("region"), Type: r.FormValue("type"), Audience: r.FormValue("audience"), Theme: r.FormValue("theme"),
+		Cross: r.FormValue("cross_province") == "true", OneWin: r.FormValue("one_window") == "true", Page: min(max(page, 1), 500)}
+	switch d := r.FormValue("depth"); d {
+	case "", "1", "2", "3", "4":
+		in.Depth = d
+	default:
+		return &errs.Error{Kind: errs.Invalid, Op: "catalog.searchPage", Msg: "网上办理深度应为1至4级"}
+	}
 	data := searchPage{Base: ui.NewBase(r, "搜索办事事项"), In: in, Types: map[string]string{}}
 	if types, err := h.svc.Types(r.Context()); err == nil {
 		for _, t := range types {
@@ -208,7 +227,7 @@ func (h *Handler) searchPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	status := http.StatusOK
-	if in.Q != "" || in.Region != "" || in.Type != "" || in.Audience != "" || in.Theme != "" {
+	if in.Q != "" || in.Region != "" || in.Type != "" || in.Audience != "" || in.Theme != "" || in.Depth != "" || in.Cross || in.OneWin {
 		res, err := h.finder.Search(r.Context(), in.query())
 		switch {
 		case errs.KindOf(err) == errs.Invalid:
