@@ -289,6 +289,9 @@ func (a *App) housekeeping(ctx context.Context) {
 	}
 }
 
+// Close releases what New opened beyond the database (the search index).
+func (a *App) Close() error { return a.Finder.Close() }
+
 // Empty reports whether the database holds no departments and no staff —
 // a fresh install that the demo may fill.
 func (a *App) Empty(ctx context.Context) (bool, error) {

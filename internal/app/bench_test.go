@@ -28,6 +28,7 @@ func startup(b *testing.B, path string, demo bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer a.Close()
 	if demo {
 		if _, err := a.SeedDemo(ctx); err != nil {
 			b.Fatal(err)

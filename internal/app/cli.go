@@ -108,17 +108,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	log := NewLogger(cfg, stderr)
-	db, err := Open(ctx, cfg, log, false)
+	a, closeApp, err := openApp(ctx, cfg, stderr, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	a, err := New(ctx, cfg, db, Options{Log: log})
-	if err != nil {
-		return err
-	}
-	if cfg.Demo && db.Dialect == "sqlite" {
+	defer closeApp()
+	log := a.Log
+	if cfg.Demo && a.DB.Dialect == "sqlite" {
 		empty, err := a.Empty(ctx)
 		if err != nil {
 			return err
@@ -133,6 +129,22 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		log.Info("ready", "url", "http://"+addr+"/", "startup_ms", time.Since(start).Milliseconds())
 		fmt.Fprintf(stdout, "一网 Yiwang %s 已启动: http://%s/  工作台: http://%s/console  (启动耗时 %s)\n", Version, addr, addr, time.Since(start).Round(time.Millisecond))
 	})
+}
+
+// openApp opens the configured database (migrating it when asked, or
+// always on SQLite) and wires the app; close releases both.
+func openApp(ctx context.Context, cfg config.Config, stderr io.Writer, migrate bool) (*App, func(), error) {
+	log := NewLogger(cfg, stderr)
+	db, err := Open(ctx, cfg, log, migrate)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := New(ctx, cfg, db, Options{Log: log})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return a, func() { a.Close(); db.Close() }, nil
 }
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -172,16 +184,11 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if items > 2_000_000 {
 		return fmt.Errorf("seed: --items must be at most 2000000")
 	}
-	log := NewLogger(cfg, stderr)
-	db, err := Open(ctx, cfg, log, true)
+	a, closeApp, err := openApp(ctx, cfg, stderr, true)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	a, err := New(ctx, cfg, db, Options{Log: log})
-	if err != nil {
-		return err
-	}
+	defer closeApp()
 	if demo {
 		if err := seedDemo(ctx, a, stdout); err != nil {
 			return err
@@ -253,19 +260,15 @@ func cmdStaff(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	db, err := Open(ctx, cfg, NewLogger(cfg, stderr), false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	a, err := New(ctx, cfg, db, Options{Log: NewLogger(cfg, stderr)})
-	if err != nil {
-		return err
-	}
 	r := authz.Role(role)
 	if !r.Valid() {
 		return fmt.Errorf("staff add: --role must be one of %s", strings.Join(roleNames(), ", "))
 	}
+	a, closeApp, err := openApp(ctx, cfg, stderr, false)
+	if err != nil {
+		return err
+	}
+	defer closeApp()
 	u, err := a.Staff.Bootstrap(ctx, in, []authz.Grant{{Role: r, Region: in.Region, DeptID: in.DeptID}})
 	if err != nil {
 		return fmt.Errorf("staff add: %w", describe(err))

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,11 +24,7 @@ var templatesFS embed.FS
 
 // Pages parses the catalogue templates.
 func Pages() (*ui.Pages, error) {
-	sub, err := fs.Sub(templatesFS, "templates")
-	if err != nil {
-		return nil, err
-	}
-	return ui.NewPages(sub, template.FuncMap{
+	return ui.NewPagesDir(templatesFS, "templates", template.FuncMap{
 		"mtype":     func(n int) string { return MaterialTypes[n] },
 		"msource":   func(n int) string { return MaterialSources[n] },
 		"mneed":     func(n int) string { return MaterialNecessity[n] },

@@ -22,11 +22,7 @@ var templatesFS embed.FS
 
 // Pages parses the org templates; a broken template fails start-up.
 func Pages() (*ui.Pages, error) {
-	sub, err := subFS()
-	if err != nil {
-		return nil, err
-	}
-	return ui.NewPages(sub, template.FuncMap{
+	return ui.NewPagesDir(templatesFS, "templates", template.FuncMap{
 		"levelLabel":  func(l Level) string { return l.Label() },
 		"windowKinds": func() []WindowKind { return WindowKinds },
 		"kindLabel":   func(k WindowKind) string { return k.Label() },

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,11 +27,7 @@ var templatesFS embed.FS
 
 // Pages parses the staff templates.
 func Pages() (*ui.Pages, error) {
-	sub, err := fs.Sub(templatesFS, "templates")
-	if err != nil {
-		return nil, err
-	}
-	return ui.NewPages(sub, template.FuncMap{
+	return ui.NewPagesDir(templatesFS, "templates", template.FuncMap{
 		"roles":     func() []authz.Role { return authz.Roles },
 		"roleLabel": func(r authz.Role) string { return r.Label() },
 	})

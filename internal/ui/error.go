@@ -10,7 +10,7 @@ import (
 var pagesFS embed.FS
 
 var shared = func() *Pages {
-	p, err := NewPages(subFS("pages"), nil)
+	p, err := NewPagesDir(pagesFS, "pages", nil)
 	if err != nil {
 		panic(err) // caught by TestTemplatesParse and by any start-up
 	}

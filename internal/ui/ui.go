@@ -261,6 +261,16 @@ func NewPages(fsys fs.FS, extra template.FuncMap) (*Pages, error) {
 	return p, nil
 }
 
+// NewPagesDir is NewPages over the folder dir of fsys (a domain's embedded
+// templates/ folder).
+func NewPagesDir(fsys fs.FS, dir string, extra template.FuncMap) (*Pages, error) {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	return NewPages(sub, extra)
+}
+
 // Render executes page name (the whole layout, or the named fragment when
 // the request comes from htmx and asks for one) into a buffer, then writes
 // status and body: a template error never leaves half a page.
@@ -291,14 +301,6 @@ func (p *Pages) render(w http.ResponseWriter, status int, name, tmpl string, dat
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
 	return err
-}
-
-func subFS(dir string) fs.FS {
-	sub, err := fs.Sub(pagesFS, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
 }
 
 // Pager is what the "pager" template needs: Prev and Next are the query

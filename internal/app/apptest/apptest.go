@@ -47,6 +47,7 @@ func New(t testing.TB, eng sqldbtest.Engine, configure ...func(*config.Config)) 
 	if err != nil {
 		t.Fatalf("apptest: %v", err)
 	}
+	t.Cleanup(func() { a.Close() })
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
 	return &Env{Name: eng.Name, App: a, Server: srv, Logins: map[string]string{}}
