@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	qrcode "github.com/skip2/go-qrcode"
@@ -38,6 +39,8 @@ func Pages() (*ui.Pages, error) {
 		"depthCode": func(n int) string { return DepthCodes[n] },
 		"depthLvl":  func(n int) string { return DepthLevels[n] },
 		"level":     func(n int) string { return Levels[n] },
+		"inc":       func(n int) int { return n + 1 },
+		"join":      func(l []string) string { return strings.Join(l, "\n") },
 		// safe shows a search highlight: the index HTML-escapes the text and
 		// adds only <mark> tags, so it is trusted; without one, the name is escaped.
 		"safe": func(highlight, name string) template.HTML {
@@ -78,7 +81,11 @@ func (h *Handler) Routes(mux *http.ServeMux, api huma.API) {
 	mux.Handle("GET /items/{code}", h.web.Page(h.guide))
 	mux.Handle("GET /search", h.web.Page(h.searchPage))
 	mux.Handle("GET /console/items", h.web.Page(h.list))
+	mux.Handle("GET /console/items/new", h.web.Page(h.newItem))
+	mux.Handle("POST /console/items/new", h.web.Page(h.saveItem))
 	mux.Handle("GET /console/items/{id}", h.web.Page(h.show))
+	mux.Handle("GET /console/items/{id}/edit", h.web.Page(h.editItem))
+	mux.Handle("POST /console/items/{id}/edit", h.web.Page(h.saveItem))
 	mux.Handle("POST /console/items/{id}/submit", h.web.Page(h.submit))
 	mux.Handle("POST /console/items/{id}/review", h.web.Page(h.review))
 	mux.Handle("POST /console/items/{id}/status", h.web.Page(h.setStatus))
@@ -277,6 +284,7 @@ type listPage struct {
 	Items   []Record
 	Pager   ui.Pager
 	Filters []filter
+	CanEdit bool
 }
 
 type filter struct{ Value, Label string }
@@ -292,7 +300,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.pages.Render(w, http.StatusOK, "items.html", listPage{Base: ui.ConsoleBase(r, "事项管理"), Q: q, Items: items,
+	return h.pages.Render(w, http.StatusOK, "items.html", listPage{Base: ui.ConsoleBase(r, "事项管理"), Q: q, Items: items, CanEdit: p.CanAny(authz.EditItems),
 		Pager:   ui.NewPager(r, max(page, 1), max(1, (total+49)/50), total),
 		Filters: []filter{{"", "全部"}, {"review", "待审核"}, {StatusDraft, "草稿"}, {StatusPublished, "已发布"}, {StatusSuspended, "暂停办理"}, {StatusRevoked, "已撤销"}}})
 }
