@@ -84,13 +84,22 @@ func openBenchIndex(b *testing.B) *search.Index {
 	bi := &benchIndex
 	bi.once.Do(func() {
 		n := benchItems(b)
-		bi.dir, bi.err = os.MkdirTemp("", "yiwang-search-bench-")
+		// YIWANG_BENCH_INDEX names an index file to keep between runs: it
+		// is reused when it already holds n documents, else rebuilt.
+		path := os.Getenv("YIWANG_BENCH_INDEX")
+		if path == "" {
+			bi.dir, bi.err = os.MkdirTemp("", "yiwang-search-bench-")
+			if bi.err != nil {
+				return
+			}
+			path = filepath.Join(bi.dir, "search.db")
+		}
+		bi.ix, bi.err = search.Open(path, search.Schema{Fields: []search.Field{{Name: "name", Weight: 1}}, Facets: []string{"type", "audience"}})
 		if bi.err != nil {
 			return
 		}
-		path := filepath.Join(bi.dir, "search.db")
-		bi.ix, bi.err = search.Open(path, search.Schema{Fields: []search.Field{{Name: "name", Weight: 1}}, Facets: []string{"type", "audience"}})
-		if bi.err != nil {
+		if have, err := bi.ix.Count(context.Background()); err == nil && have == n && bi.dir == "" {
+			fmt.Fprintf(os.Stderr, "search index: reusing %s (%d items)\n", path, n)
 			return
 		}
 		i := 0

@@ -15,9 +15,13 @@ func Tokens(text string) (field, uni []string) {
 func MatchExpr(terms []string) string { return matchExpr(terms, "{f0 f1}") }
 
 // Squeeze makes ix take the paths of a large index on a small corpus: it
-// loads at most w matches whole, ranks in windows of w matches and counts
-// facets with more than two values by joining.
-func Squeeze(ix *Index, w int) { ix.window, ix.narrow, ix.perValueMax = w, w, 2 }
+// loads at most w matches whole and ranks in windows of w matches. Totals
+// and facet counts stay exact (see Cap).
+func Squeeze(ix *Index, w int) { ix.window, ix.narrow = w, w }
+
+// Cap makes ix count at most c matches exactly and estimate facet counts
+// beyond that from samples of s matches.
+func Cap(ix *Index, c, s int) { ix.countCap, ix.sampleSize = c, s }
 
 // Implied exposes whether a prefix match implies a term match for text.
 func Implied(text string) bool {

@@ -50,13 +50,14 @@ type Field struct {
 // Index is an open search index. Its methods are safe for concurrent use;
 // one process at a time should write to a given file.
 type Index struct {
-	schema      Schema
-	w           *sql.DB // one connection: every write
-	r           *sql.DB // readers
-	temp        string  // file to remove on Close, for Open("")
-	window      int     // see rankWindow
-	narrow      int     // see narrowMax
-	perValueMax int     // see perValueMax
+	schema     Schema
+	w          *sql.DB // one connection: every write
+	r          *sql.DB // readers
+	temp       string  // file to remove on Close, for Open("")
+	window     int     // see rankWindow
+	narrow     int     // see narrowMax
+	countCap   int     // see CountCap
+	sampleSize int     // see facetSample
 
 	fieldCols string // "{f0 f1 …}", the FTS5 column filter for field terms
 	textCols  string // "t0, t1, …", the docs columns holding the original texts
@@ -100,7 +101,7 @@ const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=s
 func Open(path string, s Schema) (*Index, error) {
 	const op = "search.Open"
 	s = Schema{Fields: slices.Clone(s.Fields), Facets: slices.Clone(s.Facets)} // initSchema fills in weights
-	ix := &Index{schema: s, window: rankWindow, narrow: narrowMax, perValueMax: perValueMax, facetPos: map[string]int{}}
+	ix := &Index{schema: s, window: rankWindow, narrow: narrowMax, countCap: CountCap, sampleSize: facetSample, facetPos: map[string]int{}}
 	if err := ix.initSchema(); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}

@@ -5,9 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"yiwang/internal/platform/authz"
@@ -32,10 +33,12 @@ const (
 
 // Result is the answer to a Query.
 type Result struct {
-	Total  int                     // matches in all, within Region and Filters
-	Hits   []Hit                   // the requested page, best first
-	Facets map[string][]FacetCount // counts for each facet asked for, largest first
-	Terms  []string                // the folded query terms (see ParseQuery), nil when listing
+	Total       int                     // matches in all, within Region and Filters: exact when TotalExact, else an estimate above CountCap
+	TotalExact  bool                    // Total is exact: the query matched at most CountCap documents
+	Hits        []Hit                   // the requested page, best first
+	Facets      map[string][]FacetCount // counts for each facet asked for, largest first
+	FacetsExact bool                    // every facet count is exact; false when some were estimated from a sample (see the package doc)
+	Terms       []string                // the folded query terms (see ParseQuery), nil when listing
 }
 
 // Hit is one matching document.
@@ -57,10 +60,20 @@ const (
 	bm25B  = 0.75
 )
 
-// perValueMax is the most values a facet may have for Search to count them
-// with one FTS5 count each; above it, one pass joins the matches to the
-// facets table.
-const perValueMax = 16
+// CountCap is the most matches Search counts exactly. Beyond it Total (and
+// the facet counts) are estimated from the first CountCap matches in
+// document-number order, and Result.TotalExact (FacetsExact) is false:
+// counting every match of a broad query (社保 over 590,000 names) costs a
+// pass over all of them, many times the rest of the search.
+const CountCap = 200
+
+// facetSample is how many of the first matches of a query broader than
+// CountCap the facet counts are estimated from.
+const facetSample = 100
+
+// unknown is the size of a ranking tier that was not counted: it has at
+// least as many matches as the page needs.
+const unknown = math.MaxInt32
 
 // Search runs q. Bad input (text too long or without anything searchable,
 // unknown facets, empty text without Region or Filters) is an Invalid error.
@@ -123,15 +136,17 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	defer tx.Rollback()
 	rt := &readTx{ctx: ctx, ix: ix, tx: tx}
 	// Most queries match few documents: fetch them all and rank them here.
-	// Only a broad query pays for counting and ranking tiers in windows.
-	base := sel.base("")
-	first, err := rowids(rt, base, ix.narrow+1, 0)
+	// Only a broad query pays for ranking tiers in windows, and one broader
+	// than CountCap has its total estimated rather than counted.
+	first, err := matches(rt, sel.base(""), ix.firstLimit())
 	if err != nil {
 		return Result{}, fmt.Errorf("%s(%q): %w", op, q.Text, err)
 	}
-	narrow := len(first) <= ix.narrow
-	if narrow {
-		res.Total = len(first)
+	res.FacetsExact = true
+	if res.Total, res.TotalExact, err = total(rt, first, ix.firstLimit()); err != nil {
+		return Result{}, fmt.Errorf("%s(%q): count: %w", op, q.Text, err)
+	}
+	if len(first) <= ix.narrow {
 		cs, err := sel.load(rt, first)
 		if err != nil {
 			return Result{}, fmt.Errorf("%s(%q): %w", op, q.Text, err)
@@ -139,33 +154,74 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		sel.rank(cs)
 		res.Hits = sel.hits(cs[min(offset, len(cs)):min(offset+limit, len(cs))])
 	} else {
-		tiers, err := sel.tiers(rt)
+		tiers, err := sel.tiers(rt, res.Total, res.TotalExact, offset+limit)
 		if err != nil {
 			return Result{}, fmt.Errorf("%s(%q): count: %w", op, q.Text, err)
-		}
-		for _, t := range tiers {
-			res.Total += t.n
 		}
 		if res.Hits, err = sel.page(rt, tiers, offset, limit); err != nil {
 			return Result{}, fmt.Errorf("%s(%q): hits: %w", op, q.Text, err)
 		}
 	}
+	// Facets without a filter of their own are counted over the query's
+	// matches, all in one pass; each filtered facet over its own base.
+	var shared []string
 	for _, f := range facets {
-		var counts []FacetCount
-		if narrow && !sel.filtered(f) {
-			counts, err = facetCountsOf(rt, f, first)
-		} else {
-			counts, err = sel.facetCounts(rt, f)
+		if !sel.filtered(f) {
+			shared = append(shared, f)
 		}
+	}
+	if len(facets) > 0 {
+		res.Facets = make(map[string][]FacetCount)
+	}
+	if len(shared) > 0 {
+		exact, err := sel.facetCounts(rt, shared, first, res.Total, res.TotalExact, res.Facets)
+		if err != nil {
+			return Result{}, fmt.Errorf("%s(%q): facets: %w", op, q.Text, err)
+		}
+		res.FacetsExact = res.FacetsExact && exact
+	}
+	for _, f := range facets {
+		if !sel.filtered(f) {
+			continue
+		}
+		exact, err := sel.ownFacetCounts(rt, f, res.Facets)
 		if err != nil {
 			return Result{}, fmt.Errorf("%s(%q): facet %s: %w", op, q.Text, f, err)
 		}
-		if res.Facets == nil {
-			res.Facets = make(map[string][]FacetCount)
-		}
-		res.Facets[f] = counts
+		res.FacetsExact = res.FacetsExact && exact
 	}
 	return res, nil
+}
+
+// firstLimit is how many matches of a query Search reads first: one more
+// than it counts exactly or loads whole.
+func (ix *Index) firstLimit() int { return max(ix.countCap, ix.narrow) + 1 }
+
+// total returns the number of matches of a query whose first matches
+// (up to limit of them) are first, and whether it is exact.
+func total(rt *readTx, first []int64, limit int) (int, bool, error) {
+	if len(first) < limit {
+		return len(first), true, nil
+	}
+	n, err := estimate(rt, limit-1, first[limit-2])
+	return n, false, err
+}
+
+// estimate extrapolates the number of matches of a query from its first k
+// matches, the last of them numbered r, knowing that there are more.
+// Documents are numbered by descending Boost, which has nothing to do with
+// their text, so k matches among the first r numbers are about k/r of all
+// numbers.
+func estimate(rt *readTx, k int, r int64) (int, error) {
+	var last int64
+	if err := rt.queryRow(`SELECT coalesce(max(n), 0) FROM docs`).Scan(&last); err != nil {
+		return 0, err
+	}
+	est := k + 1
+	if r > 0 && last > r {
+		est = max(est, int(math.Round(float64(k)*float64(last)/float64(r))))
+	}
+	return est, nil
 }
 
 func sortedKeys(m map[string][]string) []string {
@@ -304,15 +360,39 @@ func rowids(rt *readTx, expr string, limit, offset int) ([]int64, error) {
 	return ns, rows.Err()
 }
 
-// counts runs one count(*) per expression in a single statement.
-func counts(rt *readTx, exprs []string) ([]int, error) {
+// matches returns the numbers of the first limit matches of expr, in
+// document-number order. They come back as one row (group_concat): reading
+// a row per match would cost several times FTS5's own walk.
+func matches(rt *readTx, expr string, limit int) ([]int64, error) {
+	var list sql.NullString
+	if err := rt.queryRow(`SELECT group_concat(n) FROM (SELECT rowid AS n FROM fts WHERE fts MATCH ? ORDER BY rowid LIMIT ?)`, expr, limit).Scan(&list); err != nil {
+		return nil, err
+	}
+	if list.String == "" {
+		return nil, nil
+	}
+	ns := make([]int64, 0, strings.Count(list.String, ",")+1)
+	for f := range strings.SplitSeq(list.String, ",") {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("match list: %w", err)
+		}
+		ns = append(ns, n)
+	}
+	slices.Sort(ns) // group_concat's order is the subquery's in practice, not by contract
+	return ns, nil
+}
+
+// counts counts the matches of each expression, stopping at limit: a count
+// of limit means "limit or more".
+func counts(rt *readTx, exprs []string, limit int) ([]int, error) {
 	sels := make([]string, len(exprs))
-	args := make([]any, len(exprs))
+	args := make([]any, 0, 2*len(exprs))
 	dest := make([]any, len(exprs))
 	ns := make([]int, len(exprs))
 	for i, e := range exprs {
-		sels[i] = `(SELECT count(*) FROM fts WHERE fts MATCH ?)`
-		args[i] = e
+		sels[i] = `(SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?))`
+		args = append(args, e, limit)
 		dest[i] = &ns[i]
 	}
 	err := rt.queryRow(`SELECT `+strings.Join(sels, ", "), args...).Scan(dest...)
@@ -327,39 +407,56 @@ type tier struct {
 }
 
 // tiers splits the selection of a broad query into ranking tiers with their
-// sizes: names equal to the query, names starting with it, the rest.
-func (s *selection) tiers(rt *readTx) ([]tier, error) {
+// sizes: names equal to the query, names starting with it, the rest. total
+// is the selection's size (exact or not); the first two tiers are counted
+// up to what a page ending at need requires, so a tier may be of unknown
+// size when the page ends inside it.
+func (s *selection) tiers(rt *readTx, total int, exact bool, need int) ([]tier, error) {
+	rest := unknown
+	if exact {
+		rest = total
+	}
 	base := s.base("")
 	if s.match == "" {
-		ns, err := counts(rt, []string{base})
-		if err != nil {
-			return nil, err
-		}
-		return []tier{{expr: base, n: ns[0]}}, nil
+		return []tier{{expr: base, n: rest}}, nil
 	}
 	// The prefix and exact expressions are single tokens of the keys column,
 	// so they cost what the names starting with the query cost, not what the
 	// whole match costs, unless they must be ANDed with the text match: FTS5
-	// then walks the text's phrases in full.
+	// then walks the text's phrases.
 	filters := and(append([]string{s.region}, s.filterExprs()...)...)
-	exact := and(s.exact, filters)
+	exactExpr := and(s.exact, filters)
 	prefix := and(s.prefix, filters)
 	if !s.implied {
 		prefix = and(s.prefix, base)
 	}
-	rest := "(" + base + ") NOT (" + s.prefix + ")"
-	ns, err := counts(rt, []string{base, prefix, exact})
+	limit := max(s.ix.firstLimit(), need+1)
+	ns, err := counts(rt, []string{prefix, exactExpr}, limit)
 	if err != nil {
 		return nil, err
 	}
-	total, np, ne := ns[0], ns[1], ns[2]
+	np, ne := ns[0], ns[1]
+	if exact {
+		rest = total - np // np <= total < firstLimit <= limit
+	}
+	restTier := tier{expr: "(" + base + ") NOT (" + s.prefix + ")", n: rest}
 	if np <= s.ix.narrow {
-		return []tier{{expr: prefix, n: np, whole: true}, {expr: rest, n: total - np}}, nil
+		return []tier{{expr: prefix, n: np, whole: true}, restTier}, nil
+	}
+	// A count that reached limit is "at least limit": the page ends inside
+	// that tier and never needs its size.
+	if ne >= limit {
+		ne = unknown
+	}
+	if np >= limit {
+		np = unknown
+	} else {
+		np -= ne
 	}
 	return []tier{
-		{expr: exact, n: ne},
-		{expr: "(" + prefix + ") NOT (" + s.exact + ")", n: np - ne},
-		{expr: rest, n: total - np},
+		{expr: exactExpr, n: ne},
+		{expr: "(" + prefix + ") NOT (" + s.exact + ")", n: np},
+		restTier,
 	}, nil
 }
 
@@ -563,18 +660,42 @@ func (s *selection) score(texts []string, avg []float64, tf []int, fw []float64)
 	return score
 }
 
-// facetCountsOf counts the values of facet over the documents numbered ns.
-func facetCountsOf(rt *readTx, facet string, ns []int64) ([]FacetCount, error) {
+// facetCountsOf counts the values of facets over the documents numbered
+// ns, in one pass, into out.
+func facetCountsOf(rt *readTx, facets []string, ns []int64, out map[string][]FacetCount) error {
 	list, err := json.Marshal(ns)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	rows, err := rt.query(`SELECT f.value, count(*) FROM json_each(?) j
-		CROSS JOIN facets f ON f.doc = j.value AND f.facet = ? GROUP BY f.value`, string(list), facet)
+	names, err := json.Marshal(facets)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return scanCounts(rows)
+	rows, err := rt.query(`SELECT f.facet, f.value, count(*) FROM json_each(?) j
+		CROSS JOIN facets f ON f.doc = j.value AND f.facet IN (SELECT value FROM json_each(?))
+		GROUP BY f.facet, f.value`, string(list), string(names))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for _, f := range facets {
+		out[f] = []FacetCount{}
+	}
+	for rows.Next() {
+		var f string
+		var c FacetCount
+		if err := rows.Scan(&f, &c.Value, &c.Count); err != nil {
+			return err
+		}
+		out[f] = append(out[f], c)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, f := range facets {
+		sortCounts(out[f])
+	}
+	return nil
 }
 
 func scanCounts(rows *sql.Rows) ([]FacetCount, error) {
@@ -603,81 +724,47 @@ func sortCounts(out []FacetCount) {
 	})
 }
 
-// facetCounts counts the values of facet over the selection without its own
-// filter: from the facets table when that selection is narrow, else with one
-// FTS5 count per value when the facet has few values, else in one pass
-// joining the matches to the facets table.
-func (s *selection) facetCounts(rt *readTx, facet string) ([]FacetCount, error) {
+// facetCounts counts facets over a set of matches whose first ones (up to
+// countCap+1) are first and whose size is total (exact or not) into out,
+// and reports whether the counts are exact. A set of at most countCap
+// matches is counted whole; a larger one from its first sampleSize
+// matches, each count scaled by total/sampleSize.
+func (s *selection) facetCounts(rt *readTx, facets []string, first []int64, total int, exact bool, out map[string][]FacetCount) (bool, error) {
+	if exact {
+		return true, facetCountsOf(rt, facets, first, out)
+	}
+	k := min(len(first), s.ix.sampleSize)
+	if err := facetCountsOf(rt, facets, first[:k], out); err != nil {
+		return false, err
+	}
+	for _, f := range facets {
+		for i, c := range out[f] {
+			out[f][i].Count = max(1, int(math.Round(float64(c.Count)*float64(total)/float64(k))))
+		}
+		sortCounts(out[f])
+	}
+	return false, nil
+}
+
+// ownFacetCounts counts a facet the query filters on, over the selection
+// without that filter (disjunctive counts), into out.
+func (s *selection) ownFacetCounts(rt *readTx, facet string, out map[string][]FacetCount) (bool, error) {
 	base := s.base(facet)
 	if base == "" { // only this facet's own filter: count the whole index
 		rows, err := rt.query(`SELECT value, count(*) FROM facets WHERE facet = ? GROUP BY value`, facet)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
-		return scanCounts(rows)
+		out[facet], err = scanCounts(rows)
+		return err == nil, err
 	}
-	// Without its own filter a facet's base may still be narrow: then one
-	// pass fetches it and the facets table counts it.
-	first, err := rowids(rt, base, s.ix.narrow+1, 0)
+	first, err := matches(rt, base, s.ix.firstLimit())
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	if len(first) <= s.ix.narrow {
-		return facetCountsOf(rt, facet, first)
-	}
-	values, err := facetValues(rt, facet, s.ix.perValueMax+1)
+	total, exact, err := total(rt, first, s.ix.firstLimit())
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	if len(values) > s.ix.perValueMax {
-		rows, err := rt.query(`SELECT f.value, count(*) FROM fts
-			CROSS JOIN facets f ON f.doc = fts.rowid AND f.facet = ?
-			WHERE fts MATCH ? GROUP BY f.value`, facet, base)
-		if err != nil {
-			return nil, err
-		}
-		return scanCounts(rows)
-	}
-	if len(values) == 0 {
-		return []FacetCount{}, nil
-	}
-	exprs := make([]string, len(values))
-	for i, v := range values {
-		exprs[i] = and(base, "tags : "+quote(facetTag(s.ix.facetPos[facet], v)))
-	}
-	ns, err := counts(rt, exprs)
-	if err != nil {
-		return nil, err
-	}
-	out := []FacetCount{}
-	for i, n := range ns {
-		if n > 0 {
-			out = append(out, FacetCount{Value: values[i], Count: n})
-		}
-	}
-	sortCounts(out)
-	return out, nil
-}
-
-// facetValues returns up to max distinct values of facet, skipping through
-// the facets primary key one value at a time.
-func facetValues(rt *readTx, facet string, max int) ([]string, error) {
-	var values []string
-	for len(values) < max {
-		var v string
-		var err error
-		if len(values) == 0 {
-			err = rt.queryRow(`SELECT value FROM facets WHERE facet = ? ORDER BY value LIMIT 1`, facet).Scan(&v)
-		} else {
-			err = rt.queryRow(`SELECT value FROM facets WHERE facet = ? AND value > ? ORDER BY value LIMIT 1`, facet, values[len(values)-1]).Scan(&v)
-		}
-		if errors.Is(err, sql.ErrNoRows) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		values = append(values, v)
-	}
-	return values, nil
+	return s.facetCounts(rt, []string{facet}, first, total, exact, out)
 }

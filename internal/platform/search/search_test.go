@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -606,6 +607,7 @@ func TestOpenSchemaChange(t *testing.T) {
 
 func TestRebuildAtomic(t *testing.T) {
 	ix := openCorpus(t)
+	search.Cap(ix, 1000, 1000) // count the 666 new 护照 items exactly: this test is about snapshots
 	ctx := t.Context()
 	const big = 2000
 	// The new corpus shares no 护照 items with the old one except 999 of its own.
@@ -739,5 +741,119 @@ func TestOddInput(t *testing.T) {
 				t.Errorf("Upsert(invalid ID) = %v, want Invalid", err)
 			}
 		})
+	}
+}
+
+// TestCapped checks the estimates of a query broader than the count cap:
+// Total and facet counts are flagged as estimates and are close to the
+// truth, narrower queries stay exact, and pages are the same as when
+// everything is counted.
+func TestCapped(t *testing.T) {
+	const n = 1200
+	types := []string{"行政许可", "行政确认", "公共服务", "行政给付"}
+	build := func(countCap int) *search.Index {
+		ix, err := search.Open("", schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ix.Close() })
+		i := 0
+		if _, err := ix.Rebuild(t.Context(), func() (search.Doc, bool, error) {
+			if i == n {
+				return search.Doc{}, false, nil
+			}
+			i++
+			name := fmt.Sprintf("第%d号护照签发", i) // every name matches 护照
+			if i%10 == 0 {
+				name = "护照签发" // the exact tier: 120 names
+			}
+			if i%7 == 0 {
+				name = fmt.Sprintf("普通护照补发%d", i) // not the prefix tier
+			}
+			region := "150100"
+			if i/4%2 == 0 {
+				region = "150200"
+			}
+			return item(fmt.Sprintf("D%05d", i), name, "", "", "局", types[i%4], "自然人", "出入境", region, float64((i*7919)%n)), true, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		search.Squeeze(ix, 10)
+		search.Cap(ix, countCap, 60)
+		return ix
+	}
+	capped, whole := build(100), build(2*n)
+	near := func(got, want int, tol float64) bool {
+		return math.Abs(float64(got-want)) <= tol*float64(want)
+	}
+	for _, tc := range []struct {
+		name  string
+		q     search.Query
+		want  int  // true total
+		exact bool // expected TotalExact on the capped index
+	}{
+		{"broad", search.Query{Text: "护照"}, n, false},
+		{"broad, filtered", search.Query{Text: "护照", Region: "150100", Filters: map[string][]string{"type": {"行政许可"}}}, n / 8, false},
+		{"narrow", search.Query{Text: "普通护照补发", Region: "150100", Filters: map[string][]string{"type": {"公共服务"}}}, 22, true},
+		{"none", search.Query{Text: "签证", Filters: map[string][]string{"type": {"行政确认"}}}, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := tc.q
+			q.Facets = []string{"type", "audience"}
+			w, err := whole.Search(t.Context(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !w.TotalExact || !w.FacetsExact || w.Total != tc.want {
+				t.Fatalf("uncapped: Total %d, TotalExact %v, FacetsExact %v; want %d, exact", w.Total, w.TotalExact, w.FacetsExact, tc.want)
+			}
+			c, err := capped.Search(t.Context(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.TotalExact != tc.exact {
+				t.Errorf("TotalExact = %v, want %v (Total %d)", c.TotalExact, tc.exact, c.Total)
+			}
+			if tc.exact {
+				if c.Total != w.Total || !c.FacetsExact || !reflect.DeepEqual(c.Facets, w.Facets) {
+					t.Errorf("exact query: total %d facets %v (exact %v), want %d %v", c.Total, c.Facets, c.FacetsExact, w.Total, w.Facets)
+				}
+				return
+			}
+			if c.Total <= 100 || !near(c.Total, w.Total, 0.15) {
+				t.Errorf("estimated Total = %d, want above the cap and within 15%% of %d", c.Total, w.Total)
+			}
+			if c.FacetsExact {
+				t.Error("FacetsExact = true for a query over the cap")
+			}
+			for f, want := range w.Facets {
+				got := map[string]int{}
+				for _, fc := range c.Facets[f] {
+					got[fc.Value] = fc.Count
+				}
+				if len(got) != len(want) {
+					t.Errorf("facet %s: estimated %v, want the values of %v", f, c.Facets[f], want)
+				}
+				for _, fc := range want {
+					if !near(got[fc.Value], fc.Count, 0.35) {
+						t.Errorf("facet %s=%s: estimated %d, want within 35%% of %d", f, fc.Value, got[fc.Value], fc.Count)
+					}
+				}
+			}
+		})
+	}
+	// Pages of a capped query are the pages of the fully counted one.
+	for _, q := range []search.Query{{Text: "护照"}, {Text: "护照签发", Region: "150100"}, {Text: "护照", Filters: map[string][]string{"type": {"行政许可", "行政确认"}}}} {
+		for _, off := range []int{0, 20, 110, 119, 120, 135, 400, n - 5, n + 10} {
+			q.Offset, q.Limit = off, 20
+			c, err1 := capped.Search(t.Context(), q)
+			w, err2 := whole.Search(t.Context(), q)
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			if !slices.Equal(ids(c.Hits), ids(w.Hits)) {
+				t.Errorf("Search(%q %v) at %d: capped %q, counted %q", q.Text, q.Filters, off, ids(c.Hits), ids(w.Hits))
+			}
+		}
 	}
 }
