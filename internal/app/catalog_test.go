@@ -85,6 +85,15 @@ func TestSearchJourney(t *testing.T) {
 				{Name: "bad depth", Path: "/search?q=x&depth=9", Status: 422, Contains: []string{"网上办理深度"}},
 				{Name: "api bad depth", Path: "/api/v1/items?q=x&depth=9", Status: 422, Contains: []string{`"code":"invalid"`}},
 				{Name: "api cross-province filter", Path: "/api/v1/items?q=%E5%87%BA%E7%94%9F&cross_province=true", Status: 200, Contains: []string{`"total"`}},
+				{Name: "region picker: a city lists its counties", Path: "/search?q=%E5%87%BA%E7%94%9F&city=150100", Status: 200,
+					Contains: []string{`<option value="150100" selected>呼和浩特市</option>`, `<option value="150102">新城区</option>`, "医学证明首次签发"}},
+				{Name: "region picker: a county", Path: "/search?q=%E5%87%BA%E7%94%9F&city=150100&county=150105", Status: 200,
+					Contains: []string{`<option value="150105" selected>赛罕区</option>`}},
+				{Name: "region picker: a link's region", Path: "/search?q=%E5%87%BA%E7%94%9F&region=150203", Status: 200,
+					Contains: []string{`<option value="150200" selected>包头市</option>`, `<option value="150203" selected>昆都仑区</option>`}},
+				{Name: "counties of a city", Path: "/search/counties?city=150200", Status: 200, Contains: []string{"全部旗县区", "昆都仑区"}, NotContains: []string{"<html"}},
+				{Name: "counties of another province", Path: "/search/counties?city=110100", Status: 404},
+				{Name: "theme pages", Path: "/themes", Status: 200, Contains: []string{"人生事件", "企业全生命周期", "/search?audience=person&amp;theme=%E5%87%BA%E7%94%9F", "企业开办"}},
 				{Name: "api injection is inert", Path: "/api/v1/items?q=%E5%87%BA%E7%94%9F%20OR%20*", Status: 200, Contains: []string{`"total"`}},
 			} {
 				t.Run(sc.Name, func(t *testing.T) { sc.Run(t, e) })

@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"yiwang/internal/org"
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
 	"yiwang/internal/platform/search"
@@ -80,6 +81,8 @@ func (h *Handler) Routes(mux *http.ServeMux, api huma.API) {
 	h.apiRoutes(api)
 	mux.Handle("GET /items/{code}", h.web.Page(h.guide))
 	mux.Handle("GET /search", h.web.Page(h.searchPage))
+	mux.Handle("GET /search/counties", h.web.Page(h.countyOptions))
+	mux.Handle("GET /themes", h.web.Page(h.themes))
 	mux.Handle("GET /console/items", h.web.Page(h.list))
 	mux.Handle("GET /console/items/new", h.web.Page(h.newItem))
 	mux.Handle("POST /console/items/new", h.web.Page(h.saveItem))
@@ -205,16 +208,19 @@ func (h *Handler) apiRoutes(api huma.API) {
 
 type searchPage struct {
 	ui.Base
-	In     searchInput
-	Result SearchResult
-	Error  string
-	Pager  ui.Pager
-	Types  map[string]string
+	In       searchInput
+	Result   SearchResult
+	Error    string
+	Pager    ui.Pager
+	Types    map[string]string
+	Cities   []org.Region // the province's 盟市, for the region picker
+	Counties []org.Region // the chosen city's 旗县区
+	City     string
 }
 
 func (h *Handler) searchPage(w http.ResponseWriter, r *http.Request) error {
 	page, _ := strconv.Atoi(r.FormValue("page"))
-	in := searchInput{Q: r.FormValue("q"), Region: r.FormValue("region"), Type: r.FormValue("type"), Audience: r.FormValue("audience"), Theme: r.FormValue("theme"),
+	in := searchInput{Q: r.FormValue("q"), Region: pickRegion(r), Type: r.FormValue("type"), Audience: r.FormValue("audience"), Theme: r.FormValue("theme"),
 		Cross: r.FormValue("cross_province") == "true", OneWin: r.FormValue("one_window") == "true", Page: min(max(page, 1), 500)}
 	switch d := r.FormValue("depth"); d {
 	case "", "1", "2", "3", "4":
@@ -223,6 +229,9 @@ func (h *Handler) searchPage(w http.ResponseWriter, r *http.Request) error {
 		return &errs.Error{Kind: errs.Invalid, Op: "catalog.searchPage", Msg: "网上办理深度应为1至4级"}
 	}
 	data := searchPage{Base: ui.NewBase(r, "搜索办事事项"), In: in, Types: map[string]string{}}
+	if err := h.regionPicker(r.Context(), &data); err != nil {
+		return err
+	}
 	if types, err := h.svc.Types(r.Context()); err == nil {
 		for _, t := range types {
 			data.Types[t.Code] = t.Name
