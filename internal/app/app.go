@@ -25,6 +25,7 @@ import (
 
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
+	"yiwang/internal/identity"
 	"yiwang/internal/org"
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/outbox"
@@ -174,6 +175,7 @@ func (a *App) routes() (http.Handler, error) {
 		return nil, err
 	}
 	catalog.NewHandler(a.Catalog, a.Finder, catalogPages, ws, a.Cfg.BaseURL).Routes(mux, api)
+	identity.APIRoutes(api, time.Now)
 	staffH.Routes(mux)
 	staffH.ConsoleRoutes(mux, a.started, Version)
 

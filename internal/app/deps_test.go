@@ -39,7 +39,8 @@ var depLayers = map[string][]string{
 	"org":   {}, // bottom layer
 	"staff": {"org"},
 	// layer 2
-	"catalog": {"org", "staff"},
+	"catalog":  {"org", "staff"},
+	"identity": {},
 }
 
 const (
