@@ -8,14 +8,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
-	"golang.org/x/time/rate"
 
 	"yiwang/internal/org"
 	"yiwang/internal/platform/audit"
+	"yiwang/internal/platform/authn"
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
 	"yiwang/internal/platform/web"
@@ -39,21 +38,17 @@ const CookieName = "yw_staff"
 // Handler serves sign-in, account and staff administration pages, and the
 // middleware that puts the signed-in principal in each request's context.
 type Handler struct {
-	svc    *Service
-	orgs   *org.Service
-	pages  *ui.Pages
-	web    *web.Server
-	secure bool // Secure cookies (HTTPS deployments)
-	perMin int  // sign-in attempts per client address per minute
-
-	mu       sync.Mutex
-	limiters map[string]*rate.Limiter // per client IP, for sign-in
-	pruned   time.Time
+	svc     *Service
+	orgs    *org.Service
+	pages   *ui.Pages
+	web     *web.Server
+	secure  bool           // Secure cookies (HTTPS deployments)
+	limiter *authn.Limiter // sign-in attempts per client address per minute
 }
 
 // NewHandler returns the staff handler.
 func NewHandler(svc *Service, orgs *org.Service, pages *ui.Pages, ws *web.Server, secure bool, loginsPerMinute int) *Handler {
-	return &Handler{svc: svc, orgs: orgs, pages: pages, web: ws, secure: secure, perMin: max(1, loginsPerMinute), limiters: map[string]*rate.Limiter{}}
+	return &Handler{svc: svc, orgs: orgs, pages: pages, web: ws, secure: secure, limiter: authn.NewLimiter(loginsPerMinute)}
 }
 
 type sessionKey struct{}
@@ -125,27 +120,8 @@ func (h *Handler) clearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
-// allow applies the per-address sign-in rate limit: perMin attempts a
-// minute, in bursts of up to perMin.
-func (h *Handler) allow(ip string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	now := time.Now()
-	if now.Sub(h.pruned) > 10*time.Minute {
-		for k, l := range h.limiters {
-			if l.Tokens() >= float64(l.Burst()) {
-				delete(h.limiters, k)
-			}
-		}
-		h.pruned = now
-	}
-	l, ok := h.limiters[ip]
-	if !ok {
-		l = rate.NewLimiter(rate.Every(time.Minute/time.Duration(h.perMin)), h.perMin)
-		h.limiters[ip] = l
-	}
-	return l.Allow()
-}
+// allow applies the per-address sign-in rate limit.
+func (h *Handler) allow(ip string) bool { return h.limiter.Allow(ip) }
 
 // safeNext keeps redirects after sign-in inside the console.
 func safeNext(next string) string {

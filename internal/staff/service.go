@@ -2,19 +2,15 @@ package staff
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"yiwang/internal/org"
 	"yiwang/internal/platform/audit"
+	"yiwang/internal/platform/authn"
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
 	"yiwang/internal/platform/password"
@@ -25,7 +21,7 @@ import (
 
 // Service is the staff domain's operations.
 type Service struct {
-	ghosts ghosts
+	ghosts authn.Ghosts
 	db     *sqldb.DB
 	org    *org.Service
 	hasher *password.Hasher
@@ -75,7 +71,10 @@ func (s *Service) Login(ctx context.Context, username, plain, ip, userAgent stri
 	if errs.KindOf(err) == errs.NotFound {
 		s.hasher.Dummy(ctx)
 		s.auditLogin(ctx, "staff.login.failed", "", username, "unknown user")
-		return LoginResult{}, s.ghosts.fail(username, s.now(), s.set)
+		if until := s.ghosts.Fail(username, s.now(), s.set.LockoutThreshold, s.set.LockoutDuration); !until.IsZero() {
+			return LoginResult{}, lockedErr(until)
+		}
+		return LoginResult{}, errBadLogin
 	}
 	if err != nil {
 		return LoginResult{}, err
@@ -150,39 +149,6 @@ func (s *Service) signedIn(ctx context.Context, tx *sql.Tx, userID string) error
 	return err
 }
 
-// ghosts counts failed sign-ins for usernames that do not exist, so they
-// lock like real accounts. Per node and in memory: enough to make unknown
-// and known accounts look alike; it bounds its size.
-type ghosts struct {
-	mu sync.Mutex
-	m  map[string]ghost
-}
-
-type ghost struct {
-	n     int
-	until time.Time
-}
-
-func (g *ghosts) fail(username string, now time.Time, set Settings) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.m == nil || len(g.m) > 100000 {
-		g.m = map[string]ghost{}
-	}
-	e := g.m[username]
-	if e.until.After(now) {
-		return lockedErr(e.until)
-	}
-	e.n++
-	if e.n >= set.LockoutThreshold {
-		e = ghost{until: now.Add(set.LockoutDuration)}
-		g.m[username] = e
-		return lockedErr(e.until)
-	}
-	g.m[username] = e
-	return errBadLogin
-}
-
 // failed counts a failed attempt and locks the account at the threshold.
 func (s *Service) failed(ctx context.Context, u User, why string) error {
 	now := s.now()
@@ -221,8 +187,7 @@ func (s *Service) auditLogin(ctx context.Context, action, userID, username, why 
 	if userID != "" {
 		detail["username"] = username
 	} else {
-		sum := sha256.Sum256([]byte(username))
-		detail["username_sha256"] = hex.EncodeToString(sum[:8])
+		detail["username_sha256"] = authn.NameDigest(username)
 	}
 	_ = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		return audit.Write(ctx, tx, audit.Entry{Action: action, TargetType: "staff_user", TargetID: userID, Detail: detail})
@@ -237,17 +202,16 @@ func actorCtx(ctx context.Context, u User) context.Context {
 }
 
 func (s *Service) newSession(ctx context.Context, tx *sql.Tx, userID string, mfaOK bool, ip, ua string) (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
+	token, err := authn.NewToken()
+	if err != nil {
 		return "", err
 	}
-	token := base64.RawURLEncoding.EncodeToString(b)
 	now := s.now()
 	if len(ua) > 300 {
 		ua = ua[:300]
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO staff_sessions (id, user_id, mfa_ok, created_at, last_seen_at, expires_at, ip, user_agent)
-		VALUES ($1, $2, $3, $4, $4, $5, $6, $7)`, hashToken(token), userID, mfaOK, now, now.Add(s.set.SessionMaxAge), ip, ua)
+	_, err = tx.ExecContext(ctx, `INSERT INTO staff_sessions (id, user_id, mfa_ok, created_at, last_seen_at, expires_at, ip, user_agent)
+		VALUES ($1, $2, $3, $4, $4, $5, $6, $7)`, authn.HashToken(token), userID, mfaOK, now, now.Add(s.set.SessionMaxAge), ip, ua)
 	return token, err
 }
 
@@ -262,7 +226,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Session, User
 	}
 	var se Session
 	err := s.db.R.QueryRowContext(ctx, `SELECT id, user_id, mfa_ok, created_at, last_seen_at, expires_at, ip, user_agent FROM staff_sessions WHERE id = $1`,
-		hashToken(token)).Scan(&se.ID, &se.UserID, &se.MFAOK, &se.CreatedAt, &se.LastSeenAt, &se.ExpiresAt, &se.IP, &se.UserAgent)
+		authn.HashToken(token)).Scan(&se.ID, &se.UserID, &se.MFAOK, &se.CreatedAt, &se.LastSeenAt, &se.ExpiresAt, &se.IP, &se.UserAgent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, User{}, unauth
 	}

@@ -2,9 +2,7 @@ package staff
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -60,10 +58,4 @@ func grantsOf(ctx context.Context, q sqldb.Querier, userID string) ([]authz.Gran
 		out = append(out, g)
 	}
 	return out, rows.Err()
-}
-
-// hashToken returns the stored id of a session token.
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
