@@ -85,14 +85,15 @@ type Version struct {
 
 // Service is the catalogue's operations.
 type Service struct {
-	db  *sqldb.DB
-	org *org.Service
-	now func() time.Time
+	db      *sqldb.DB
+	org     *org.Service
+	now     func() time.Time
+	imports *importJobs // running imports, see import.go
 }
 
 // NewService returns the catalogue service.
 func NewService(db *sqldb.DB, orgs *org.Service) *Service {
-	return &Service{db: db, org: orgs, now: sqldb.Now}
+	return &Service{db: db, org: orgs, now: sqldb.Now, imports: newImportJobs()}
 }
 
 // LoadTypes adds the default item types that the table lacks; types an
@@ -178,6 +179,17 @@ func (s *Service) prepare(ctx context.Context, p *authz.Principal, it *Item, op 
 	}
 	// A department the editor cannot see is answered like a missing one.
 	d, derr := s.org.Department(ctx, p, it.DeptID)
+	if err := checkWithDept(it, types, d, derr, op); err != nil {
+		return d, err
+	}
+	it.Code = ImplementationCode(it.DeptUSCC, it.Level, it.BasicCode)
+	return d, p.Require(authz.EditItems, authz.Target{Region: it.Region, DeptPath: d.Path}, op)
+}
+
+// checkWithDept checks it against the element rules and the department
+// that implements it (derr when it could not be read or seen), filling in
+// the department's name and credit code. Import shares it with prepare.
+func checkWithDept(it *Item, types []ItemType, d org.Department, derr error, op string) error {
 	if derr == nil {
 		it.DeptName, it.DeptUSCC = d.Name, d.USCC
 	}
@@ -186,7 +198,7 @@ func (s *Service) prepare(ctx context.Context, p *authz.Principal, it *Item, op 
 	if e, ok := errors.AsType[*errs.Error](cerr); ok {
 		f = e.Fields
 	} else if cerr != nil {
-		return d, cerr
+		return cerr
 	}
 	switch {
 	case derr != nil:
@@ -199,10 +211,9 @@ func (s *Service) prepare(ctx context.Context, p *authz.Principal, it *Item, op 
 		f["dept_uscc"] = "实施主体缺少统一社会信用代码，无法生成实施编码"
 	}
 	if len(f) > 0 {
-		return d, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "事项要素不完整或不一致，请按提示修改", Fields: f}
+		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "事项要素不完整或不一致，请按提示修改", Fields: f}
 	}
-	it.Code = ImplementationCode(it.DeptUSCC, it.Level, it.BasicCode)
-	return d, p.Require(authz.EditItems, authz.Target{Region: it.Region, DeptPath: d.Path}, op)
+	return nil
 }
 
 // Create adds a new item as a draft (version 1).
@@ -215,32 +226,36 @@ func (s *Service) Create(ctx context.Context, p *authz.Principal, it Item) (Reco
 	if err != nil {
 		return Record{}, err
 	}
-	data, err := json.Marshal(it)
-	if err != nil {
-		return Record{}, err
-	}
-	id, now := sqldb.NewID(), s.now()
-	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO catalog_items (id, code, basic_code, name, type_code, level, region_code, dept_id, dept_path, status,
-			draft_version, published_version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, 0, $11, $11)`,
-			id, it.Code, it.BasicCode, it.Name, it.Type, it.Level, it.Region, d.ID, d.Path, StatusDraft, now)
-		if sqldb.IsUniqueViolation(err) {
-			return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "实施编码已存在：该实施主体已有相同基本编码和层级的事项",
-				Fields: map[string]string{"basic_code": "该实施主体已有相同基本编码和层级的事项"}, Err: err}
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-		if err := s.insertVersion(ctx, tx, p, id, 1, data); err != nil {
-			return err
-		}
-		return audit.Write(ctx, tx, audit.Entry{Action: "catalog.item.create", TargetType: "catalog_item", TargetID: id, Region: it.Region, DeptPath: d.Path,
-			Detail: map[string]string{"code": it.Code, "name": it.Name}})
-	})
+	id := sqldb.NewID()
+	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error { return s.createTx(ctx, tx, p, id, it, d, op) })
 	if err != nil {
 		return Record{}, err
 	}
 	return getRecord(ctx, s.db.R, "id", id)
+}
+
+// createTx writes a prepared item as a new draft item with the given id
+// (version 1) and audits it, inside tx.
+func (s *Service) createTx(ctx context.Context, tx *sql.Tx, p *authz.Principal, id string, it Item, d org.Department, op string) error {
+	data, err := json.Marshal(it)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO catalog_items (id, code, basic_code, name, type_code, level, region_code, dept_id, dept_path, status,
+		draft_version, published_version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, 0, $11, $11)`,
+		id, it.Code, it.BasicCode, it.Name, it.Type, it.Level, it.Region, d.ID, d.Path, StatusDraft, s.now())
+	if sqldb.IsUniqueViolation(err) {
+		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "实施编码已存在：该实施主体已有相同基本编码和层级的事项",
+			Fields: map[string]string{"basic_code": "该实施主体已有相同基本编码和层级的事项"}, Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := s.insertVersion(ctx, tx, p, id, 1, data); err != nil {
+		return err
+	}
+	return audit.Write(ctx, tx, audit.Entry{Action: "catalog.item.create", TargetType: "catalog_item", TargetID: id, Region: it.Region, DeptPath: d.Path,
+		Detail: map[string]string{"code": it.Code, "name": it.Name}})
 }
 
 func (s *Service) insertVersion(ctx context.Context, tx *sql.Tx, p *authz.Principal, id string, no int, data []byte) error {
@@ -285,61 +300,66 @@ func (s *Service) SaveDraft(ctx context.Context, p *authz.Principal, id string, 
 	if err != nil {
 		return Record{}, err
 	}
-	data, err := json.Marshal(it)
-	if err != nil {
-		return Record{}, err
-	}
-	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		r, err := s.lock(ctx, tx, p, authz.EditItems, id, version, op)
-		if err != nil {
-			return err
-		}
-		if r.Status == StatusRevoked {
-			return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "已撤销的事项不能再修改"}
-		}
-		if it.Code != r.Code {
-			return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "实施主体、层级和基本编码决定实施编码，发布后不能更改；请新建事项",
-				Fields: map[string]string{"basic_code": "不能更改实施编码"}}
-		}
-		no := r.DraftVersion
-		if no != 0 {
-			cur, err := getVersion(ctx, tx, id, no)
-			if err != nil {
-				return err
-			}
-			if cur.Status != VersionDraft {
-				return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "该版本已提交审核，审核完成前不能修改"}
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE catalog_item_versions SET data = $1, updated_at = $2, author_id = $3, author_name = $4 WHERE item_id = $5 AND version_no = $6`,
-				string(data), s.now(), p.UserID, p.Name, id, no); err != nil {
-				return fmt.Errorf("%s: %w", op, err)
-			}
-		} else {
-			if err := tx.QueryRowContext(ctx, `SELECT MAX(version_no) FROM catalog_item_versions WHERE item_id = $1`, id).Scan(&no); err != nil {
-				return err
-			}
-			no++
-			if err := s.insertVersion(ctx, tx, p, id, no, data); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE catalog_items SET draft_version = $1 WHERE id = $2`, no, id); err != nil {
-			return err
-		}
-		if r.Status == StatusDraft {
-			// Never published: the row shows the draft's identity.
-			if _, err := tx.ExecContext(ctx, `UPDATE catalog_items SET name = $1, type_code = $2, region_code = $3, dept_path = $4 WHERE id = $5`,
-				it.Name, it.Type, it.Region, d.Path, id); err != nil {
-				return err
-			}
-		}
-		return audit.Write(ctx, tx, audit.Entry{Action: "catalog.item.draft", TargetType: "catalog_item", TargetID: id, Region: r.Region, DeptPath: r.DeptPath,
-			Detail: map[string]any{"version": no}})
-	})
+	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error { return s.saveDraftTx(ctx, tx, p, id, it, d, version, op) })
 	if err != nil {
 		return Record{}, err
 	}
 	return getRecord(ctx, s.db.R, "id", id)
+}
+
+// saveDraftTx stores prepared elements as the item's draft inside tx, as
+// SaveDraft describes: it locks the item at version, edits the draft
+// version in place or adds one, and audits the change.
+func (s *Service) saveDraftTx(ctx context.Context, tx *sql.Tx, p *authz.Principal, id string, it Item, d org.Department, version int, op string) error {
+	data, err := json.Marshal(it)
+	if err != nil {
+		return err
+	}
+	r, err := s.lock(ctx, tx, p, authz.EditItems, id, version, op)
+	if err != nil {
+		return err
+	}
+	if r.Status == StatusRevoked {
+		return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "已撤销的事项不能再修改"}
+	}
+	if it.Code != r.Code {
+		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "实施主体、层级和基本编码决定实施编码，发布后不能更改；请新建事项",
+			Fields: map[string]string{"basic_code": "不能更改实施编码"}}
+	}
+	no := r.DraftVersion
+	if no != 0 {
+		cur, err := getVersion(ctx, tx, id, no)
+		if err != nil {
+			return err
+		}
+		if cur.Status != VersionDraft {
+			return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "该版本已提交审核，审核完成前不能修改"}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE catalog_item_versions SET data = $1, updated_at = $2, author_id = $3, author_name = $4 WHERE item_id = $5 AND version_no = $6`,
+			string(data), s.now(), p.UserID, p.Name, id, no); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	} else {
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(version_no) FROM catalog_item_versions WHERE item_id = $1`, id).Scan(&no); err != nil {
+			return err
+		}
+		no++
+		if err := s.insertVersion(ctx, tx, p, id, no, data); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE catalog_items SET draft_version = $1 WHERE id = $2`, no, id); err != nil {
+		return err
+	}
+	if r.Status == StatusDraft {
+		// Never published: the row shows the draft's identity.
+		if _, err := tx.ExecContext(ctx, `UPDATE catalog_items SET name = $1, type_code = $2, region_code = $3, dept_path = $4 WHERE id = $5`,
+			it.Name, it.Type, it.Region, d.Path, id); err != nil {
+			return err
+		}
+	}
+	return audit.Write(ctx, tx, audit.Entry{Action: "catalog.item.draft", TargetType: "catalog_item", TargetID: id, Region: r.Region, DeptPath: r.DeptPath,
+		Detail: map[string]any{"version": no}})
 }
 
 // Submit sends the item's draft version for review; it is frozen from now.
@@ -550,30 +570,9 @@ type ItemQuery struct {
 // Items lists the items p may see, newest change first, 50 a page.
 func (s *Service) Items(ctx context.Context, p *authz.Principal, q ItemQuery) ([]Record, int, error) {
 	const op = "catalog.Service.Items"
-	if p == nil {
-		return nil, 0, &errs.Error{Kind: errs.Unauthenticated, Op: op, Msg: "请先登录"}
-	}
-	if len([]rune(q.Q)) > 100 {
-		return nil, 0, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "搜索内容过长"}
-	}
-	w := &sqldb.Where{}
-	perm := authz.ViewOrg
-	if q.Status == "review" {
-		perm = authz.ReviewItems
-	}
-	cond, args := p.Filter(perm, "i.region_code", "i.dept_path", w.Next())
-	w.AddNumbered(cond, args)
-	switch q.Status {
-	case "":
-	case "review":
-		w.Add(`EXISTS (SELECT 1 FROM catalog_item_versions v WHERE v.item_id = i.id AND v.version_no = i.draft_version AND v.status = ?)`, VersionSubmitted)
-	case StatusDraft, StatusPublished, StatusSuspended, StatusRevoked:
-		w.Add("i.status = ?", q.Status)
-	default:
-		return nil, 0, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "无效的状态筛选"}
-	}
-	if q.Q != "" {
-		w.Add(`i.name LIKE ? ESCAPE '\'`, "%"+sqldb.EscapeLike(q.Q)+"%")
+	w, err := itemFilter(p, q, op)
+	if err != nil {
+		return nil, 0, err
 	}
 	var total int
 	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM catalog_items i`+w.String(), w.Args...).Scan(&total); err != nil {
@@ -595,6 +594,37 @@ func (s *Service) Items(ctx context.Context, p *authz.Principal, q ItemQuery) ([
 		out = append(out, r)
 	}
 	return out, total, rows.Err()
+}
+
+// itemFilter turns q's status and name filters, and p's scope, into the
+// WHERE clause over catalog_items i shared by Items and ExportItems.
+func itemFilter(p *authz.Principal, q ItemQuery, op string) (*sqldb.Where, error) {
+	if p == nil {
+		return nil, &errs.Error{Kind: errs.Unauthenticated, Op: op, Msg: "请先登录"}
+	}
+	if len([]rune(q.Q)) > 100 {
+		return nil, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "搜索内容过长"}
+	}
+	w := &sqldb.Where{}
+	perm := authz.ViewOrg
+	if q.Status == "review" {
+		perm = authz.ReviewItems
+	}
+	cond, args := p.Filter(perm, "i.region_code", "i.dept_path", w.Next())
+	w.AddNumbered(cond, args)
+	switch q.Status {
+	case "":
+	case "review":
+		w.Add(`EXISTS (SELECT 1 FROM catalog_item_versions v WHERE v.item_id = i.id AND v.version_no = i.draft_version AND v.status = ?)`, VersionSubmitted)
+	case StatusDraft, StatusPublished, StatusSuspended, StatusRevoked:
+		w.Add("i.status = ?", q.Status)
+	default:
+		return nil, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "无效的状态筛选"}
+	}
+	if q.Q != "" {
+		w.Add(`i.name LIKE ? ESCAPE '\'`, "%"+sqldb.EscapeLike(q.Q)+"%")
+	}
+	return w, nil
 }
 
 // prefixed qualifies each column of a comma-separated list with p.
