@@ -32,6 +32,9 @@ type Actor struct {
 	Name      string // display name at the time
 	IP        string
 	RequestID string
+	// OnBehalfOf is the account the actor acts for (an enterprise whose
+	// 经办人 the actor is), "" when acting for themselves.
+	OnBehalfOf string
 }
 
 // System is the actor for changes the platform makes by itself (seeding,
@@ -79,16 +82,22 @@ type Record struct {
 	IP         string
 	RequestID  string
 	Detail     string // JSON
+	OnBehalfOf string // see Actor.OnBehalfOf
 	PrevHash   string
 	Hash       string
 }
 
 // canonical is the hashed form of a record: fixed field order, UTC times.
 func (r Record) canonical() []byte {
-	b, _ := json.Marshal([]string{
+	f := []string{
 		r.Chain, fmt.Sprint(r.Seq), r.ID, r.At.UTC().Format(time.RFC3339Nano), r.ActorID, r.ActorName,
 		r.Action, r.TargetType, r.TargetID, r.Region, r.DeptPath, r.IP, r.RequestID, r.Detail,
-	})
+	}
+	if r.OnBehalfOf != "" {
+		// Appended only when set, so entries written before the field existed keep their hashes.
+		f = append(f, "on_behalf_of", r.OnBehalfOf)
+	}
+	b, _ := json.Marshal(f)
 	return b
 }
 
@@ -119,7 +128,7 @@ func Write(ctx context.Context, tx *sql.Tx, e Entry) error {
 	r := Record{
 		Chain: MainChain, Seq: seq, ID: sqldb.NewID(), At: sqldb.Now(),
 		ActorID: a.ID, ActorName: a.Name, Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID,
-		Region: e.Region, DeptPath: e.DeptPath, IP: a.IP, RequestID: a.RequestID, Detail: detail, PrevHash: prev,
+		Region: e.Region, DeptPath: e.DeptPath, IP: a.IP, RequestID: a.RequestID, Detail: detail, OnBehalfOf: a.OnBehalfOf, PrevHash: prev,
 	}
 	r.Hash = chainHash(prev, r)
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_chains SET hash = $1 WHERE chain = $2`, r.Hash, r.Chain); err != nil {
@@ -127,10 +136,10 @@ func Write(ctx context.Context, tx *sql.Tx, e Entry) error {
 	}
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO audit_log (chain, seq, id, at, actor_id, actor_name, action, target_type, target_id,
-			region_code, dept_path, ip, request_id, detail, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+			region_code, dept_path, ip, request_id, detail, on_behalf_of, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		r.Chain, r.Seq, r.ID, r.At, r.ActorID, r.ActorName, r.Action, r.TargetType, r.TargetID,
-		r.Region, r.DeptPath, r.IP, r.RequestID, r.Detail, r.PrevHash, r.Hash)
+		r.Region, r.DeptPath, r.IP, r.RequestID, r.Detail, r.OnBehalfOf, r.PrevHash, r.Hash)
 	if err != nil {
 		return fmt.Errorf("%s: insert: %w", op, err)
 	}
@@ -219,12 +228,12 @@ func fail(r Report, seq int64, problem string) Report {
 	return r
 }
 
-const columns = `chain, seq, id, at, actor_id, actor_name, action, target_type, target_id, region_code, dept_path, ip, request_id, detail, prev_hash, hash`
+const columns = `chain, seq, id, at, actor_id, actor_name, action, target_type, target_id, region_code, dept_path, ip, request_id, detail, on_behalf_of, prev_hash, hash`
 
 func scan(s interface{ Scan(...any) error }) (Record, error) {
 	var r Record
 	err := s.Scan(&r.Chain, &r.Seq, &r.ID, &r.At, &r.ActorID, &r.ActorName, &r.Action, &r.TargetType, &r.TargetID,
-		&r.Region, &r.DeptPath, &r.IP, &r.RequestID, &r.Detail, &r.PrevHash, &r.Hash)
+		&r.Region, &r.DeptPath, &r.IP, &r.RequestID, &r.Detail, &r.OnBehalfOf, &r.PrevHash, &r.Hash)
 	r.At = r.At.UTC()
 	return r, err
 }

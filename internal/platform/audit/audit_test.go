@@ -34,6 +34,8 @@ func TestChainVerifiesAndDetectsTampering(t *testing.T) {
 		{"intact", ``, 0},
 		{"edited actor", `UPDATE audit_log SET actor_name = '李四' WHERE seq = 3`, 3},
 		{"edited detail", `UPDATE audit_log SET detail = '{}' WHERE seq = 1`, 1},
+		{"removed acting-for", `UPDATE audit_log SET on_behalf_of = '' WHERE seq = 4`, 4},
+		{"added acting-for", `UPDATE audit_log SET on_behalf_of = 'ent9' WHERE seq = 2`, 2},
 		{"deleted middle", `DELETE FROM audit_log WHERE seq = 2`, 2},
 		{"deleted last", `DELETE FROM audit_log WHERE seq = 5`, 5},
 	}
@@ -43,7 +45,11 @@ func TestChainVerifiesAndDetectsTampering(t *testing.T) {
 				t.Run(eng.Name, func(t *testing.T) {
 					ctx := audit.WithActor(t.Context(), audit.Actor{ID: "u1", Name: "张三", IP: "10.0.0.1", RequestID: "r1"})
 					for i := range 5 {
-						write(t, eng.DB, ctx, fmt.Sprintf("test.action%d", i), "150100")
+						c := ctx
+						if i == 3 { // seq 4 acts for an enterprise
+							c = audit.WithActor(ctx, audit.Actor{ID: "u1", Name: "张三", IP: "10.0.0.1", RequestID: "r1", OnBehalfOf: "ent1"})
+						}
+						write(t, eng.DB, c, fmt.Sprintf("test.action%d", i), "150100")
 					}
 					if tc.sql != "" {
 						if _, err := eng.DB.W.ExecContext(ctx, tc.sql); err != nil {
