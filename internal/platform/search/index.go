@@ -78,7 +78,7 @@ const narrowMax = 100
 
 // format is bumped whenever the table layout or the tokenisation changes, so
 // that Open rebuilds (empty) a file written by an older version.
-const format = 3
+const format = 4
 
 // tokenizer keeps FTS5 from splitting our tokens further: they are made of
 // letters, digits and marks (Cn covers characters newer than SQLite's Unicode
@@ -223,6 +223,7 @@ func (ix *Index) createTables(ctx context.Context, tx *sql.Tx) error {
 			id     TEXT NOT NULL UNIQUE,
 			region TEXT NOT NULL,
 			boost  REAL NOT NULL,
+			fv     TEXT NOT NULL,       -- the facet tags of the tags column, space-separated, for counting facets over a sample
 			`+strings.Join(texts, ", ")+` -- the original field texts, in schema order
 		);
 		CREATE TABLE facets (
@@ -338,8 +339,8 @@ func (ix *Index) newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
 		sql string
 	}{
 		{&w.find, `SELECT n, ` + ix.textCols + ` FROM docs WHERE id = ?`},
-		{&w.insDoc, `INSERT INTO docs (id, region, boost, ` + ix.textCols + `) VALUES (?, ?, ?, ` + strings.Join(marks, ", ") + `)`},
-		{&w.updDoc, `UPDATE docs SET region = ?, boost = ?, ` + strings.Join(sets, ", ") + ` WHERE n = ?`},
+		{&w.insDoc, `INSERT INTO docs (id, region, boost, fv, ` + ix.textCols + `) VALUES (?, ?, ?, ?, ` + strings.Join(marks, ", ") + `)`},
+		{&w.updDoc, `UPDATE docs SET region = ?, boost = ?, fv = ?, ` + strings.Join(sets, ", ") + ` WHERE n = ?`},
 		{&w.delFTS, `DELETE FROM fts WHERE rowid = ?`},
 		{&w.insFTS, `INSERT INTO fts (rowid, ` + strings.Join(cols, ", ") + `, uni, tags, keys) VALUES (?, ` + strings.Join(marks, ", ") + `, ?, ?, ?)`},
 		{&w.delFac, `DELETE FROM facets WHERE doc = ?`},
@@ -415,16 +416,19 @@ func (w *writer) put(ctx context.Context, d Doc) error {
 		}
 		args = append(args, column(rs, &uni))
 	}
-	var tags []string
+	var tags, ftags []string
 	for i := 1; i <= len(d.Region); i++ {
 		tags = append(tags, regionTag(d.Region[:i]))
 	}
 	for facet, values := range d.Facets {
 		for _, v := range values {
-			tags = append(tags, facetTag(ix.facetPos[facet], v))
+			if t := facetTag(ix.facetPos[facet], v); !slices.Contains(ftags, t) {
+				ftags = append(ftags, t)
+			}
 		}
 	}
-	args = append(args, uni.String(), strings.Join(tags, " "), keyColumn(name))
+	fv := strings.Join(ftags, " ")
+	args = append(args, uni.String(), strings.Join(append(tags, ftags...), " "), keyColumn(name))
 	region, boost, facets := d.Region, d.Boost, d.Facets
 	var n int64
 	old := make([]string, len(texts))
@@ -442,7 +446,7 @@ func (w *writer) put(ctx context.Context, d Doc) error {
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		res, err := w.insDoc.ExecContext(ctx, append([]any{d.ID, region, boost}, vals...)...)
+		res, err := w.insDoc.ExecContext(ctx, append([]any{d.ID, region, boost, fv}, vals...)...)
 		if err != nil {
 			return err
 		}
@@ -454,7 +458,7 @@ func (w *writer) put(ctx context.Context, d Doc) error {
 		return err
 	default:
 		w.count(old, -1)
-		if _, err := w.updDoc.ExecContext(ctx, append(append([]any{region, boost}, vals...), n)...); err != nil {
+		if _, err := w.updDoc.ExecContext(ctx, append(append([]any{region, boost, fv}, vals...), n)...); err != nil {
 			return err
 		}
 		if _, err := w.delFTS.ExecContext(ctx, n); err != nil {
@@ -676,6 +680,10 @@ func (ix *Index) Rebuild(ctx context.Context, next func() (Doc, bool, error)) (i
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
+	// Move the new index from the WAL into the file, which readers map into
+	// memory, without waiting for readers of the old one: reading pages
+	// through the WAL costs a lookup and a copy each.
+	_, _ = ix.w.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
 	return n, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -65,7 +66,7 @@ const (
 // document-number order, and Result.TotalExact (FacetsExact) is false:
 // counting every match of a broad query (社保 over 590,000 names) costs a
 // pass over all of them, many times the rest of the search.
-const CountCap = 200
+const CountCap = 100
 
 // facetSample is how many of the first matches of a query broader than
 // CountCap the facet counts are estimated from.
@@ -85,14 +86,14 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		if !ok {
 			return Result{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "筛选条件无效", Fields: map[string]string{facet: "没有这个筛选项"}}
 		}
-		var tags []string
+		var tags, quoted []string
 		for _, v := range q.Filters[facet] {
-			if t := quote(facetTag(pos, strings.ToValidUTF8(v, ""))); !slices.Contains(tags, t) {
-				tags = append(tags, t)
+			if t := facetTag(pos, strings.ToValidUTF8(v, "")); !slices.Contains(tags, t) {
+				tags, quoted = append(tags, t), append(quoted, quote(t))
 			}
 		}
 		if len(tags) > 0 {
-			sel.filters = append(sel.filters, filter{facet: facet, expr: "tags : (" + strings.Join(tags, " OR ") + ")"})
+			sel.filters = append(sel.filters, filter{facet: facet, tags: tags, expr: "tags : (" + strings.Join(quoted, " OR ") + ")"})
 		}
 	}
 	if q.Region != "" {
@@ -138,9 +139,24 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	// Most queries match few documents: fetch them all and rank them here.
 	// Only a broad query pays for ranking tiers in windows, and one broader
 	// than CountCap has its total estimated rather than counted.
-	first, err := matches(rt, sel.base(""), ix.firstLimit())
-	if err != nil {
-		return Result{}, fmt.Errorf("%s(%q): %w", op, q.Text, err)
+	//
+	// A query that counts a facet it filters on first reads its selection
+	// without the facet filters: when that has at most CountCap documents,
+	// the hits and every facet count follow from it in one pass, instead of
+	// one pass for the hits and one per filtered facet.
+	// Otherwise the counts of the filtered facets are estimated from the
+	// first matches read, so that pass is not lost.
+	var first []int64
+	var pre, own map[string][]FacetCount
+	if slices.ContainsFunc(facets, sel.filtered) {
+		if first, pre, own, err = sel.unfiltered(rt, facets); err != nil {
+			return Result{}, fmt.Errorf("%s(%q): %w", op, q.Text, err)
+		}
+	}
+	if pre == nil {
+		if first, err = matches(rt, sel.base(""), ix.firstLimit()); err != nil {
+			return Result{}, fmt.Errorf("%s(%q): %w", op, q.Text, err)
+		}
 	}
 	res.FacetsExact = true
 	if res.Total, res.TotalExact, err = total(rt, first, ix.firstLimit()); err != nil {
@@ -170,6 +186,10 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			shared = append(shared, f)
 		}
 	}
+	if pre != nil {
+		res.Facets = pre
+		return res, nil
+	}
 	if len(facets) > 0 {
 		res.Facets = make(map[string][]FacetCount)
 	}
@@ -182,6 +202,10 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	for _, f := range facets {
 		if !sel.filtered(f) {
+			continue
+		}
+		if counts, ok := own[f]; ok {
+			res.Facets[f], res.FacetsExact = counts, false
 			continue
 		}
 		exact, err := sel.ownFacetCounts(rt, f, res.Facets)
@@ -301,6 +325,7 @@ type selection struct {
 
 type filter struct {
 	facet string
+	tags  []string // the accepted values' tags, any of them
 	expr  string
 }
 
@@ -430,14 +455,19 @@ func (s *selection) tiers(rt *readTx, total int, exact bool, need int) ([]tier, 
 	if !s.implied {
 		prefix = and(s.prefix, base)
 	}
-	limit := max(s.ix.firstLimit(), need+1)
+	// Counted up to the page's end, or to narrowMax+1 to tell whether the
+	// prefix tier may be ranked whole; a count of total was exact anyway.
+	limit := max(s.ix.narrow, need) + 1
+	if exact {
+		limit = max(limit, total+1)
+	}
 	ns, err := counts(rt, []string{prefix, exactExpr}, limit)
 	if err != nil {
 		return nil, err
 	}
 	np, ne := ns[0], ns[1]
 	if exact {
-		rest = total - np // np <= total < firstLimit <= limit
+		rest = total - np // np <= total < limit
 	}
 	restTier := tier{expr: "(" + base + ") NOT (" + s.prefix + ")", n: rest}
 	if np <= s.ix.narrow {
@@ -661,39 +691,46 @@ func (s *selection) score(texts []string, avg []float64, tf []int, fw []float64)
 }
 
 // facetCountsOf counts the values of facets over the documents numbered
-// ns, in one pass, into out.
-func facetCountsOf(rt *readTx, facets []string, ns []int64, out map[string][]FacetCount) error {
-	list, err := json.Marshal(ns)
+// ns into out.
+func (s *selection) facetCountsOf(rt *readTx, facets []string, ns []int64, out map[string][]FacetCount) error {
+	tags, err := docTags(rt, ns)
 	if err != nil {
 		return err
 	}
-	names, err := json.Marshal(facets)
-	if err != nil {
-		return err
-	}
-	rows, err := rt.query(`SELECT f.facet, f.value, count(*) FROM json_each(?) j
-		CROSS JOIN facets f ON f.doc = j.value AND f.facet IN (SELECT value FROM json_each(?))
-		GROUP BY f.facet, f.value`, string(list), string(names))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
+	return s.countTags(facets, ns, tags, func(int64, string) bool { return true }, 1, out)
+}
+
+// countTags counts, for each of facets, the values carried by the
+// documents ns that keep(n, facet) accepts, given each document's facet
+// tags; each count is multiplied by scale (rounded, at least 1). The counts
+// go into out.
+func (s *selection) countTags(facets []string, ns []int64, tags map[int64][]string, keep func(n int64, facet string) bool, scale float64, out map[string][]FacetCount) error {
 	for _, f := range facets {
-		out[f] = []FacetCount{}
-	}
-	for rows.Next() {
-		var f string
-		var c FacetCount
-		if err := rows.Scan(&f, &c.Value, &c.Count); err != nil {
-			return err
+		prefix := "t" + strconv.Itoa(s.ix.facetPos[f]) + "x"
+		counts := map[string]int{}
+		for _, n := range ns {
+			if !keep(n, f) {
+				continue
+			}
+			for _, t := range tags[n] {
+				if strings.HasPrefix(t, prefix) {
+					counts[t]++
+				}
+			}
 		}
-		out[f] = append(out[f], c)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, f := range facets {
-		sortCounts(out[f])
+		fc := make([]FacetCount, 0, len(counts))
+		for t, c := range counts {
+			v, err := hex.DecodeString(t[len(prefix):])
+			if err != nil {
+				return fmt.Errorf("facet tag %q: %w", t, err)
+			}
+			if scale != 1 {
+				c = max(1, int(math.Round(float64(c)*scale)))
+			}
+			fc = append(fc, FacetCount{Value: string(v), Count: c})
+		}
+		sortCounts(fc)
+		out[f] = fc
 	}
 	return nil
 }
@@ -731,19 +768,15 @@ func sortCounts(out []FacetCount) {
 // matches, each count scaled by total/sampleSize.
 func (s *selection) facetCounts(rt *readTx, facets []string, first []int64, total int, exact bool, out map[string][]FacetCount) (bool, error) {
 	if exact {
-		return true, facetCountsOf(rt, facets, first, out)
+		return true, s.facetCountsOf(rt, facets, first, out)
 	}
 	k := min(len(first), s.ix.sampleSize)
-	if err := facetCountsOf(rt, facets, first[:k], out); err != nil {
+	tags, err := docTags(rt, first[:k])
+	if err != nil {
 		return false, err
 	}
-	for _, f := range facets {
-		for i, c := range out[f] {
-			out[f][i].Count = max(1, int(math.Round(float64(c.Count)*float64(total)/float64(k))))
-		}
-		sortCounts(out[f])
-	}
-	return false, nil
+	all := func(int64, string) bool { return true }
+	return false, s.countTags(facets, first[:k], tags, all, float64(total)/float64(k), out)
 }
 
 // ownFacetCounts counts a facet the query filters on, over the selection
@@ -767,4 +800,93 @@ func (s *selection) ownFacetCounts(rt *readTx, facet string, out map[string][]Fa
 		return false, err
 	}
 	return s.facetCounts(rt, []string{facet}, first, total, exact, out)
+}
+
+// unfiltered reads the selection without its facet filters. If it has at
+// most twice countCap documents, it returns the matches of the whole selection
+// and the exact, disjunctive counts of facets (pre), all from the facet
+// values of those documents. Else it returns the counts of the filtered
+// facets among facets (own), estimated from its first sampleSize matches.
+func (s *selection) unfiltered(rt *readTx, facets []string) (first []int64, pre, own map[string][]FacetCount, err error) {
+	expr := and(s.match, s.region)
+	if expr == "" {
+		return nil, nil, nil, nil
+	}
+	// Reading this selection whole is worth up to twice countCap documents:
+	// it saves a second pass over the text, which costs most when the
+	// text is a long phrase.
+	limit := 2*s.ix.countCap + 1
+	all, err := matches(rt, expr, limit)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	total, exact, err := total(rt, all, limit)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	count := facets
+	if !exact {
+		all = all[:min(len(all), s.ix.sampleSize)]
+		count = slices.DeleteFunc(slices.Clone(facets), func(f string) bool { return !s.filtered(f) })
+	}
+	tags, err := docTags(rt, all)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// keep reports whether document n passes every filter but skip's.
+	keep := func(n int64, skip string) bool {
+		for _, f := range s.filters {
+			if f.facet != skip && !slices.ContainsFunc(tags[n], func(t string) bool { return slices.Contains(f.tags, t) }) {
+				return false
+			}
+		}
+		return true
+	}
+	scale := 1.0
+	if !exact {
+		scale = float64(total) / float64(len(all))
+	}
+	out := make(map[string][]FacetCount, len(count))
+	if err := s.countTags(count, all, tags, keep, scale, out); err != nil {
+		return nil, nil, nil, err
+	}
+	if !exact {
+		return nil, nil, out, nil
+	}
+	for _, n := range all {
+		if keep(n, "") {
+			first = append(first, n)
+		}
+	}
+	return first, out, nil, nil
+}
+
+// docTags returns the facet tags of the documents numbered ns. They come
+// back in one row.
+func docTags(rt *readTx, ns []int64) (map[int64][]string, error) {
+	out := make(map[int64][]string, len(ns))
+	if len(ns) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(ns)
+	if err != nil {
+		return nil, err
+	}
+	var all sql.NullString
+	if err := rt.queryRow(`SELECT group_concat(d.n || ' ' || d.fv, char(10)) FROM json_each(?) j
+		CROSS JOIN docs d ON d.n = j.value`, string(list)).Scan(&all); err != nil {
+		return nil, err
+	}
+	for line := range strings.SplitSeq(all.String, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		n, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("facet tags: %w", err)
+		}
+		out[n] = fields[1:]
+	}
+	return out, nil
 }
