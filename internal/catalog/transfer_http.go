@@ -12,11 +12,14 @@ import (
 	"yiwang/internal/ui"
 )
 
-// transferRoutes registers the console's import and export pages.
+// transferRoutes registers the console's import and export pages. A job's
+// page is under import/jobs/ because "GET /console/items/import/{id}"
+// would clash with "GET /console/items/{id}/edit" (both match
+// /console/items/import/edit).
 func (h *Handler) transferRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /console/items/import", h.web.Page(h.importForm))
 	mux.Handle("POST /console/items/import", h.web.Page(h.startImport))
-	mux.Handle("GET /console/items/import/{id}", h.web.Page(h.importStatus))
+	mux.Handle("GET /console/items/import/jobs/{id}", h.web.Page(h.importStatus))
 	mux.Handle("GET /console/items/export", h.web.Page(h.export))
 }
 
@@ -77,7 +80,7 @@ func (h *Handler) startImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/console/items/import/"+job.ID, http.StatusSeeOther)
+	http.Redirect(w, r, "/console/items/import/jobs/"+job.ID, http.StatusSeeOther)
 	return nil
 }
 
