@@ -61,6 +61,7 @@ type Index struct {
 
 	fieldCols string // "{f0 f1 …}", the FTS5 column filter for field terms
 	textCols  string // "t0, t1, …", the docs columns holding the original texts
+	hexTexts  string // "hex(d.t0) || ' ' || hex(d.t1) …", the same for load
 	facetPos  map[string]int
 	avg       atomic.Pointer[[]float64] // average folded length of each field, for BM25F
 	stmts     sync.Map                  // SQL text → *sql.Stmt prepared on r; the texts come from a small fixed set
@@ -148,7 +149,7 @@ func (ix *Index) initSchema() error {
 	if len(ix.schema.Fields) == 0 {
 		return errors.New("schema has no fields")
 	}
-	var cols, texts []string
+	var cols, texts, hexes []string
 	seen := map[string]bool{}
 	for i, f := range ix.schema.Fields {
 		if f.Name == "" || seen[f.Name] {
@@ -163,6 +164,7 @@ func (ix *Index) initSchema() error {
 		}
 		cols = append(cols, "f"+strconv.Itoa(i))
 		texts = append(texts, "t"+strconv.Itoa(i))
+		hexes = append(hexes, "hex(d.t"+strconv.Itoa(i)+")")
 	}
 	for i, f := range ix.schema.Facets {
 		if _, dup := ix.facetPos[f]; f == "" || dup {
@@ -172,6 +174,7 @@ func (ix *Index) initSchema() error {
 	}
 	ix.fieldCols = "{" + strings.Join(cols, " ") + "}"
 	ix.textCols = strings.Join(texts, ", ")
+	ix.hexTexts = strings.Join(hexes, " || ' ' || ")
 	return nil
 }
 

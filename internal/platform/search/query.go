@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -522,6 +523,8 @@ type candidate struct {
 }
 
 // load reads the documents numbered ns, in that order, and scores them.
+// The documents come back in one row, the texts hex-encoded: a row per
+// document would cost more than the lookups.
 func (s *selection) load(rt *readTx, ns []int64) ([]candidate, error) {
 	if len(ns) == 0 {
 		return nil, nil
@@ -530,43 +533,54 @@ func (s *selection) load(rt *readTx, ns []int64) ([]candidate, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := rt.query(`SELECT n, id, boost, `+s.ix.textCols+` FROM docs WHERE n IN (SELECT value FROM json_each(?))`, string(list))
-	if err != nil {
+	var all sql.NullString
+	if err := rt.queryRow(`SELECT group_concat(d.n || ' ' || hex(d.id) || ' ' || printf('%!.17g', d.boost) || ' ' || `+s.ix.hexTexts+`, char(10))
+		FROM json_each(?) j CROSS JOIN docs d ON d.n = j.value`, string(list)).Scan(&all); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	at := make(map[int64]int, len(ns))
 	for i, n := range ns {
 		at[n] = i
 	}
 	cs := make([]candidate, len(ns))
 	nf := len(s.ix.schema.Fields)
-	var c candidate
-	dest := []any{&c.n, &c.id, &c.boost}
-	texts := make([]string, nf)
-	for i := range texts {
-		dest = append(dest, &texts[i])
-	}
 	avg := *s.ix.avg.Load()
 	tf := make([]int, 0, 8)
 	var fw []float64
 	if s.m != nil {
 		fw = make([]float64, len(s.m.terms))
 	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
+	for line := range strings.SplitSeq(all.String, "\n") {
+		if line == "" {
+			continue
 		}
-		c.texts = slices.Clone(texts)
+		f := strings.Split(line, " ")
+		if len(f) != 3+nf {
+			return nil, fmt.Errorf("document list: %d fields, want %d", len(f), 3+nf)
+		}
+		var c candidate
+		var errs [3]error
+		c.n, errs[0] = strconv.ParseInt(f[0], 10, 64)
+		id, err := hex.DecodeString(f[1])
+		c.id, errs[1] = string(id), err
+		c.boost, errs[2] = strconv.ParseFloat(f[2], 64)
+		if err := errors.Join(errs[:]...); err != nil {
+			return nil, fmt.Errorf("document list: %w", err)
+		}
+		c.texts = make([]string, nf)
+		for k := range nf {
+			t, err := hex.DecodeString(f[3+k])
+			if err != nil {
+				return nil, fmt.Errorf("document list: %w", err)
+			}
+			c.texts[k] = string(t)
+		}
 		if s.m != nil {
 			c.score = s.score(c.texts, avg, tf, fw)
 		}
 		if i, ok := at[c.n]; ok {
 			cs[i] = c
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	// A document deleted between the two reads of one transaction cannot
 	// happen, but a zero candidate must never be shown.
