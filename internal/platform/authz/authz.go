@@ -68,13 +68,17 @@ const (
 	Platform    Perm = "platform"       // platform operations: reference data, outbox
 	EditItems   Perm = "catalog.edit"   // draft and submit service items (事项)
 	ReviewItems Perm = "catalog.review" // publish, reject, suspend and revoke items
+	// VerifyIdentity lets window staff verify an account holder in person
+	// (窗口现场核验), raising the account's assurance level.
+	VerifyIdentity Perm = "identity.verify"
+	ManageClients  Perm = "identity.clients" // register the systems that sign in through our SSO
 )
 
 var rolePerms = map[Role][]Perm{
-	PlatformAdmin: {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, Platform, EditItems, ReviewItems},
-	RegionAdmin:   {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, EditItems, ReviewItems},
+	PlatformAdmin: {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, Platform, EditItems, ReviewItems, VerifyIdentity, ManageClients},
+	RegionAdmin:   {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, EditItems, ReviewItems, VerifyIdentity},
 	DeptAdmin:     {ViewOrg, ManageDepts, ManageStaff, EditItems},
-	WindowClerk:   {ViewOrg},
+	WindowClerk:   {ViewOrg, VerifyIdentity},
 	Reviewer:      {ViewOrg},
 	Supervisor:    {ViewOrg, ViewAudit},
 }
