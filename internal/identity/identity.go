@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -246,3 +247,23 @@ func lockedMsg(until time.Time) string {
 }
 
 var shanghai = time.FixedZone("CST", 8*3600)
+
+// Citizen is the signed-in account holder of a request.
+type Citizen struct {
+	Session Session
+	Account Account
+	Acting  *Account // the enterprise acted for as its 经办人, nil for oneself
+}
+
+type citizenKey struct{}
+
+// WithCitizen returns ctx carrying c.
+func WithCitizen(ctx context.Context, c *Citizen) context.Context {
+	return context.WithValue(ctx, citizenKey{}, c)
+}
+
+// CitizenFrom returns the signed-in account holder of ctx, if any.
+func CitizenFrom(ctx context.Context) (*Citizen, bool) {
+	c, ok := ctx.Value(citizenKey{}).(*Citizen)
+	return c, ok && c != nil
+}
