@@ -267,3 +267,20 @@ func CitizenFrom(ctx context.Context) (*Citizen, bool) {
 	c, ok := ctx.Value(citizenKey{}).(*Citizen)
 	return c, ok && c != nil
 }
+
+// SystemGrant is what one system that signs in through our SSO has
+// received about an account (已授权的系统).
+type SystemGrant struct {
+	ClientID   string
+	ClientName string
+	Claims     []string // zh-CN names of what it receives, e.g. 姓名, 手机号码
+	FirstAt    time.Time
+	LastAt     time.Time
+}
+
+// SystemLister lists and revokes the systems an account has let in; the
+// OIDC provider implements it.
+type SystemLister interface {
+	Systems(ctx context.Context, accountID string) ([]SystemGrant, error)
+	RevokeSystem(ctx context.Context, accountID, clientID string) error
+}
