@@ -171,7 +171,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		sel.rank(cs)
 		res.Hits = sel.hits(cs[min(offset, len(cs)):min(offset+limit, len(cs))])
 	} else {
-		tiers, err := sel.tiers(rt, res.Total, res.TotalExact, offset+limit)
+		tiers, err := sel.tiers(rt, first, res.Total, res.TotalExact, offset+limit)
 		if err != nil {
 			return Result{}, fmt.Errorf("%s(%q): count: %w", op, q.Text, err)
 		}
@@ -429,15 +429,17 @@ func counts(rt *readTx, exprs []string, limit int) ([]int, error) {
 type tier struct {
 	expr  string
 	n     int
-	whole bool // small enough to load whole and split into exact and prefix here
+	whole bool    // small enough to load whole and split into exact and prefix here (ns holds it)
+	ns    []int64 // the tier's first matches in document-number order, when already read
 }
 
 // tiers splits the selection of a broad query into ranking tiers with their
 // sizes: names equal to the query, names starting with it, the rest. total
-// is the selection's size (exact or not); the first two tiers are counted
+// is the selection's size (exact or not) and first its first matches, in
+// document-number order; the first two tiers are counted
 // up to what a page ending at need requires, so a tier may be of unknown
 // size when the page ends inside it.
-func (s *selection) tiers(rt *readTx, total int, exact bool, need int) ([]tier, error) {
+func (s *selection) tiers(rt *readTx, first []int64, total int, exact bool, need int) ([]tier, error) {
 	rest := unknown
 	if exact {
 		rest = total
@@ -462,33 +464,43 @@ func (s *selection) tiers(rt *readTx, total int, exact bool, need int) ([]tier, 
 	if exact {
 		limit = max(limit, total+1)
 	}
-	ns, err := counts(rt, []string{prefix, exactExpr}, limit)
+	pm, err := matches(rt, prefix, limit)
 	if err != nil {
 		return nil, err
 	}
-	np, ne := ns[0], ns[1]
+	ns, err := counts(rt, []string{exactExpr}, limit)
+	if err != nil {
+		return nil, err
+	}
+	np, ne := len(pm), ns[0]
 	if exact {
 		rest = total - np // np <= total < limit
 	}
 	restTier := tier{expr: "(" + base + ") NOT (" + s.prefix + ")", n: rest}
+	if np < limit {
+		// Every prefix match is known, so the query's first matches that
+		// are not among them are the rest tier's first matches.
+		restTier.ns = slices.DeleteFunc(slices.Clone(first), func(n int64) bool {
+			_, found := slices.BinarySearch(pm, n)
+			return found
+		})
+	}
 	if np <= s.ix.narrow {
-		return []tier{{expr: prefix, n: np, whole: true}, restTier}, nil
+		return []tier{{expr: prefix, n: np, whole: true, ns: pm}, restTier}, nil
 	}
 	// A count that reached limit is "at least limit": the page ends inside
 	// that tier and never needs its size.
 	if ne >= limit {
 		ne = unknown
 	}
+	prefixTier := tier{expr: "(" + prefix + ") NOT (" + s.exact + ")", n: np - ne}
 	if np >= limit {
-		np = unknown
-	} else {
-		np -= ne
+		prefixTier.n = unknown
 	}
-	return []tier{
-		{expr: exactExpr, n: ne},
-		{expr: "(" + prefix + ") NOT (" + s.exact + ")", n: np},
-		restTier,
-	}, nil
+	if ne == 0 {
+		prefixTier.ns = pm // no exact match: the prefix tier's first matches are pm
+	}
+	return []tier{{expr: exactExpr, n: ne}, prefixTier, restTier}, nil
 }
 
 // page returns hits [offset, offset+limit) of the tiers in rank order.
@@ -646,11 +658,7 @@ func (s *selection) hits(cs []candidate) []Hit {
 // whole tier, and pages never overlap.
 func (s *selection) window(rt *readTx, t tier, from, to int) ([]Hit, error) {
 	if t.whole {
-		ns, err := rowids(rt, t.expr, t.n, 0)
-		if err != nil {
-			return nil, err
-		}
-		cs, err := s.load(rt, ns)
+		cs, err := s.load(rt, t.ns)
 		if err != nil {
 			return nil, err
 		}
@@ -659,9 +667,14 @@ func (s *selection) window(rt *readTx, t tier, from, to int) ([]Hit, error) {
 	}
 	w := s.ix.window
 	start, stop := from/w*w, min((to+w-1)/w*w, t.n)
-	ns, err := rowids(rt, t.expr, stop-start, start)
-	if err != nil {
-		return nil, err
+	var ns []int64
+	if stop <= len(t.ns) {
+		ns = t.ns[start:stop]
+	} else {
+		var err error
+		if ns, err = rowids(rt, t.expr, stop-start, start); err != nil {
+			return nil, err
+		}
 	}
 	cs, err := s.load(rt, ns)
 	if err != nil {
