@@ -186,7 +186,11 @@ func BenchmarkSearch(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				line = append(line, fmt.Sprintf("%s %d", text, res.Total))
+				approx := "" // "~": an estimate (Result.TotalExact false)
+				if !res.TotalExact {
+					approx = "~"
+				}
+				line = append(line, fmt.Sprintf("%s %s%d", text, approx, res.Total))
 			}
 			b.Logf("matches: %s", strings.Join(line, ", "))
 			runtime.LockOSThread() // for threadCPU

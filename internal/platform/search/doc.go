@@ -63,46 +63,55 @@
 // Counting every match of a broad query (社保 over 590,000 names: 29,500
 // matches) costs a pass over all of them, several times the rest of the
 // search, and a facet count costs one such pass per value. So Search
-// counts exactly only up to CountCap (200) matches. Its first step reads
+// counts exactly only up to CountCap (100) matches. Its first step reads
 // the numbers of the first CountCap+1 matches in document-number order (in
 // one row, through group_concat):
 //
 //   - At most CountCap matches: Total is exact (Result.TotalExact) and the
-//     facet counts are exact (Result.FacetsExact), counted over those
-//     documents in the facets table.
+//     facet counts are exact (Result.FacetsExact).
 //   - More: Total is an estimate, CountCap × (highest document number) ÷
 //     (number of the CountCap-th match), never below CountCap+1, and
 //     TotalExact is false. Documents are numbered by descending Boost,
-//     which is unrelated to their text, so the first matches are a fair
-//     sample; on the synthetic benchmark corpus the estimate is within a
-//     few per cent. Facet counts are then counted over the first
-//     facetSample (100) matches and scaled to the estimated total, and
-//     FacetsExact is false: they are approximate, and a value carried by
-//     fewer than about one match in a hundred may be missing.
+//     which says nothing about their text, so the first matches are a fair
+//     sample (on the synthetic benchmark corpus the estimates are within a
+//     few per cent; a corpus whose popular items share words would skew
+//     them). Facet counts are then counted over the first facetSample
+//     (100) matches and scaled to the estimated total, and FacetsExact is
+//     false: they are approximate, and a value carried by fewer than about
+//     one match in a hundred may be missing.
 //
+// Callers should show an inexact Total or count as approximate (约 N).
 // Pages are unaffected: the ranking tiers are counted only as far as the
-// requested page needs, so the hits of every page are those of an exact
-// count. A page past the real end is simply empty.
+// requested page needs, so every page holds the hits it would hold with
+// exact counts. A page past the real end is simply empty.
 //
 // Facet counts are disjunctive: the counts for facet F are taken over the
 // matches that satisfy the text, the region and every filter except F's
 // own, so a user who ticked 行政许可 still sees how many hits 行政确认 would
 // add. Values inside one facet's filter are ORed; different facets are
-// ANDed. Facets without a filter of their own share the query's matches
-// and are counted in one pass; a filtered facet reads the first matches of
-// its own selection, with the same cap.
+// ANDed. They are counted from the facet tags each document keeps in the
+// docs table (one lookup per document counted). Facets without a filter of
+// their own are counted over the query's first matches. A query that
+// counts a facet it also filters on first reads its selection without its
+// facet filters, up to 2×CountCap matches: when that is all of them, the
+// hits and every count, exact, follow from that one pass; otherwise the
+// filtered facets' counts are estimated from its first facetSample
+// matches, as above, and the hits come from a second pass. Only a listing
+// that filters on a facet alone counts that facet over the whole index.
 //
 // # Storage and concurrency
 //
 // The file holds one contentless FTS5 table (a column per field, the unigram,
-// tags and keys columns), a docs table (number, id, region, boost and
-// the original texts, for ranking and highlighting), a facets table (facet,
-// value, doc) and the field length totals. It is opened in WAL mode with a
-// busy timeout; writes go through a one-connection pool and searches through
-// a small reader pool, each search inside one read transaction so that its
-// hits, total and facet counts come from one snapshot. Rebuild stages the
-// documents in a temporary table and replaces all tables inside a single
-// write transaction, so readers keep seeing the old index until it commits
-// and the new one after, never a mixture. The index is derived data:
-// deleting the file and rebuilding loses nothing.
+// tags and keys columns), a docs table (number, id, region, boost, facet
+// tags and the original texts, for ranking, highlighting and facet counts),
+// a facets table (facet, value, doc) and the field length totals. It is
+// opened in WAL mode with a busy timeout and memory-mapped; writes go
+// through a one-connection pool and searches through a small reader pool,
+// each search inside one read transaction so that its hits, total and
+// facet counts come from one snapshot. Rebuild stages the documents in a
+// temporary table and replaces all tables inside a single write
+// transaction, so readers keep seeing the old index until it commits and
+// the new one after, never a mixture; it then checkpoints the WAL into the
+// file without waiting for readers. The index is derived data: deleting
+// the file and rebuilding loses nothing.
 package search
