@@ -56,6 +56,7 @@ type App struct {
 	Staff    *staff.Service
 	Catalog  *catalog.Service
 	Finder   *catalog.Finder
+	Identity *identity.Service
 	Registry *prometheus.Registry
 	started  time.Time
 	listen   func(network, addr string) (net.Listener, error) // nil: net.Listen; tests replace it
@@ -109,9 +110,9 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 	if log == nil {
 		log = NewLogger(cfg, os.Stderr)
 	}
-	params := password.Default
+	params, citizenParams := password.Default, password.Citizen
 	if o.HashParams != nil {
-		params = *o.HashParams
+		params, citizenParams = *o.HashParams, *o.HashParams
 	}
 	if _, err := org.LoadRegions(ctx, db, time.Now().In(ui.Shanghai).Format("2006-01-02")); err != nil {
 		return nil, err
@@ -128,6 +129,12 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 	if err := a.Catalog.LoadTypes(ctx); err != nil {
 		return nil, err
 	}
+	a.Identity = identity.NewService(db, password.NewHasher(citizenParams, cfg.HashSlots), identity.OutboxSender{}, identity.Settings{
+		SessionTTL: cfg.SessionTTL, SessionMaxAge: cfg.SessionMaxAge, LockoutThreshold: cfg.LockoutThreshold, LockoutDuration: cfg.LockoutDuration,
+	})
+	// Verification codes go through the outbox; without an SMS gateway
+	// they are "delivered" to the log (the demo reads them there).
+	a.Outbox.Handle(identity.TopicSMS, identity.LogSMS(log))
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Staff.OnDepartmentMoved)
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Catalog.OnDepartmentMoved)
 	// The item search index is derived data in its own file: rebuilt from
@@ -176,6 +183,12 @@ func (a *App) routes() (http.Handler, error) {
 	}
 	catalog.NewHandler(a.Catalog, a.Finder, catalogPages, ws, a.Cfg.BaseURL).Routes(mux, api)
 	identity.APIRoutes(api, time.Now)
+	identityPages, err := identity.Pages()
+	if err != nil {
+		return nil, err
+	}
+	identityH := identity.NewHandler(a.Identity, identityPages, ws, a.Cfg.SecureCookies(), a.Cfg.LoginRate)
+	identityH.Routes(mux)
 	staffH.Routes(mux)
 	staffH.ConsoleRoutes(mux, a.started, Version)
 
@@ -214,7 +227,7 @@ func (a *App) routes() (http.Handler, error) {
 
 	// Routed sits inside the staff middleware, which passes on a copy of
 	// the request, so that logs and metrics still learn the matched route.
-	return web.Wrap(staffH.Middleware(web.Routed(mux)), web.Options{Log: a.Log, Metrics: web.NewMetrics(a.Registry), TrustProxy: a.Cfg.TrustProxy,
+	return web.Wrap(staffH.Middleware(identityH.Middleware(web.Routed(mux))), web.Options{Log: a.Log, Metrics: web.NewMetrics(a.Registry), TrustProxy: a.Cfg.TrustProxy,
 		HTTPS: a.Cfg.HTTPS(), Site: ui.Site{Name: a.Cfg.SiteName, Operator: a.Cfg.Operator, Province: a.Cfg.Province}}), nil
 }
 

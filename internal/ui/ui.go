@@ -86,7 +86,8 @@ type Base struct {
 	Site      Site
 	Title     string
 	Console   bool // staff console shell instead of the portal shell
-	User      string
+	User      string // signed-in staff member
+	Citizen   string // signed-in account holder (portal), as shown
 	Roles     string
 	Nav       []NavLink
 	Crumbs    []Crumb
@@ -105,6 +106,14 @@ type NavLink struct {
 
 type requestIDKey struct{}
 
+type citizenKey struct{}
+
+// WithCitizen returns ctx naming the signed-in account holder for the
+// portal header (identity puts it there; ui imports no domain).
+func WithCitizen(ctx context.Context, shown string) context.Context {
+	return context.WithValue(ctx, citizenKey{}, shown)
+}
+
 // WithRequestID returns r's context carrying id, for error pages.
 func WithRequestID(r *http.Request, id string) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
@@ -121,6 +130,7 @@ func NewBase(r *http.Request, title string) Base {
 	if p := authz.PrincipalFrom(r.Context()); p != nil {
 		b.User = p.Name
 	}
+	b.Citizen, _ = r.Context().Value(citizenKey{}).(string)
 	return b
 }
 
