@@ -85,7 +85,7 @@ func WithSite(r *http.Request, s Site) *http.Request {
 type Base struct {
 	Site      Site
 	Title     string
-	Console   bool // staff console shell instead of the portal shell
+	Console   bool   // staff console shell instead of the portal shell
 	User      string // signed-in staff member
 	Citizen   string // signed-in account holder (portal), as shown
 	Roles     string
