@@ -103,10 +103,12 @@ type Hit struct {
 
 // SearchResult is one page of results with facet counts.
 type SearchResult struct {
-	Total  int
-	Hits   []Hit
-	Facets map[string][]search.FacetCount
-	Terms  []string
+	Total       int
+	TotalExact  bool // false: Total is an estimate (more than search.CountCap matches); show it as 约 N
+	Hits        []Hit
+	Facets      map[string][]search.FacetCount
+	FacetsExact bool // false: the facet counts are estimates from a sample
+	Terms       []string
 }
 
 // Search runs q on the index and fills in each hit from the database.
@@ -115,7 +117,7 @@ func (f *Finder) Search(ctx context.Context, q search.Query) (SearchResult, erro
 	if err != nil {
 		return SearchResult{}, err
 	}
-	out := SearchResult{Total: res.Total, Facets: res.Facets, Terms: res.Terms}
+	out := SearchResult{Total: res.Total, TotalExact: res.TotalExact, Facets: res.Facets, FacetsExact: res.FacetsExact, Terms: res.Terms}
 	if len(res.Hits) == 0 {
 		return out, nil
 	}
