@@ -23,7 +23,7 @@ func birthForm(dept, name string) url.Values {
 		"materials[1].name": {""}, "materials[1].type": {"1"}, "materials[1].source": {"10"},
 		"steps[0].name": {"受理"}, "steps[1].name": {"审查"}, "results[0].type": {"证照"}, "results[0].name": {"出生医学证明"},
 		"depth.codes": {"1", "2", "3", "4", "5", "6"}, "depth.level": {"4"}, "visits": {"0"},
-		"channels": {"online", "window"}, "scope": {"province"}, "themes": {"出生\n生育"}, "aliases": {"出生证、办出生证"},
+		"channels": {"online", "window"}, "scope": {"province"}, "min_assurance": {"2"}, "themes": {"出生\n生育"}, "aliases": {"出生证、办出生证"},
 	}
 }
 
@@ -56,6 +56,8 @@ func TestCatalogEditor(t *testing.T) {
 					Status: 422, Contains: []string{"请选择事项类型", "请选择网上办理深度等级", "出生医学证明签发（编辑器）", "父母双方居民身份证"}},
 				{Name: "inconsistent elements", As: "hohhot", Method: "POST", Path: "/console/items/new", Form: with(form, "visits", "1", "promised_limit.days", "30"),
 					Status: 422, Contains: []string{"全程网办（Ⅳ级）事项的到现场次数必须为0", "承诺办结时限不能长于法定办结时限"}},
+				{Name: "assurance out of range", As: "hohhot", Method: "POST", Path: "/console/items/new", Form: with(form, "min_assurance", "7"),
+					Status: 422, Contains: []string{"实名等级要求应为不限或一至四级"}},
 				{Name: "not a number", As: "hohhot", Method: "POST", Path: "/console/items/new", Form: with(form, "visits", "两次", "materials[0].copies", "x"),
 					Status: 422, Contains: []string{"到办事现场次数应为整数", "复印件份数应为整数"}},
 				{Name: "add a material row", As: "hohhot", Method: "POST", Path: "/console/items/new", Form: with(form, "add", "materials"),
@@ -126,7 +128,7 @@ func TestCatalogEditor(t *testing.T) {
 				t.Fatalf("versions after editing the published item: %+v", vs)
 			}
 			guide := e.Client().Get(t, "/items/"+rec.Code)
-			if guide.Status != 200 || !strings.Contains(guide.Body, "出生医学证明签发") || strings.Contains(guide.Body, "（新版）") {
+			if guide.Status != 200 || !strings.Contains(guide.Body, "出生医学证明签发") || strings.Contains(guide.Body, "（新版）") || !strings.Contains(guide.Body, "二级及以上") {
 				t.Fatalf("citizens must see the published version until the new one is approved: %d", guide.Status)
 			}
 			// Basic code, level and department make the code: fixed once made.

@@ -188,10 +188,13 @@ type Item struct {
 	Scope         string       `json:"scope"`
 	CrossProvince string       `json:"cross_province,omitempty"`
 	OneWindow     bool         `json:"one_window"`
-	Contact       Contact      `json:"contact"`
-	Themes        []string     `json:"themes,omitempty"`
-	Keywords      []string     `json:"keywords,omitempty"`
-	Aliases       []string     `json:"aliases,omitempty"`
+	// MinAssurance is the lowest account assurance level (实名等级, 1–4) an
+	// online applicant needs; 0 means any signed-in account.
+	MinAssurance int      `json:"min_assurance,omitempty"`
+	Contact      Contact  `json:"contact"`
+	Themes       []string `json:"themes,omitempty"`
+	Keywords     []string `json:"keywords,omitempty"`
+	Aliases      []string `json:"aliases,omitempty"`
 }
 
 // OnlineApplication reports whether citizens may apply online.
@@ -372,6 +375,9 @@ func (it *Item) Check(types []ItemType) error {
 	// §1.4: no visit and not online ⇒ mail must be offered.
 	if it.Visits == 0 && !it.OnlineApplication() && !slices.Contains(it.Channels, Mail) && len(it.Channels) > 0 {
 		p["channels"] = "零跑动且不能网办的事项须支持快递申请"
+	}
+	if it.MinAssurance < 0 || it.MinAssurance > 4 {
+		p["min_assurance"] = "实名等级要求应为不限或一至四级"
 	}
 	if !slices.Contains(Scopes, it.Scope) {
 		p["scope"] = "请选择通办范围"

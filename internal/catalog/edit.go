@@ -34,10 +34,10 @@ type editPage struct {
 	Channels              map[Channel]bool
 	Depth                 map[int]bool
 
-	Levels, MaterialTypes, MaterialSources, MaterialNecessity, MaterialForms, DepthCodes, DepthLevels map[int]string
-	AudienceLabels                                                                                    map[Audience]string
-	ChannelLabels                                                                                     map[Channel]string
-	ScopeLabels, CrossModes, ResultTypes, YesNo                                                       map[string]string
+	Levels, MaterialTypes, MaterialSources, MaterialNecessity, MaterialForms, DepthCodes, DepthLevels, AssuranceLevels map[int]string
+	AudienceLabels                                                                                                     map[Audience]string
+	ChannelLabels                                                                                                      map[Channel]string
+	ScopeLabels, CrossModes, ResultTypes, YesNo                                                                        map[string]string
 }
 
 // blankRows gives every repeated element one empty row to fill in, and
@@ -79,7 +79,7 @@ func (h *Handler) renderEditor(w http.ResponseWriter, r *http.Request, p *authz.
 	page := editPage{Record: rec, Errors: fields, Depts: depts, DeptsCut: cut, Types: map[string]string{},
 		Audiences: map[Audience]bool{}, Channels: map[Channel]bool{}, Depth: map[int]bool{},
 		Levels: Levels, MaterialTypes: MaterialTypes, MaterialSources: MaterialSources, MaterialNecessity: MaterialNecessity,
-		MaterialForms: MaterialForms, DepthCodes: DepthCodes, DepthLevels: DepthLevels, AudienceLabels: AudienceLabels,
+		MaterialForms: MaterialForms, DepthCodes: DepthCodes, DepthLevels: DepthLevels, AssuranceLevels: AssuranceLevels, AudienceLabels: AudienceLabels,
 		ChannelLabels: ChannelLabels, ScopeLabels: ScopeLabels, CrossModes: map[string]string{}, ResultTypes: ResultTypes,
 		YesNo: map[string]string{"yes": "支持网上支付", "no": "不支持网上支付"}}
 	for _, t := range types {

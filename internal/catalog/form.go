@@ -96,6 +96,7 @@ func ParseItemForm(v url.Values) ItemForm {
 	}
 	it.Scope, it.CrossProvince = v.Get("scope"), v.Get("cross_province")
 	it.OneWindow = v.Get("one_window") == "yes"
+	it.MinAssurance = num("min_assurance", "实名等级要求")
 	it.Contact = Contact{Location: v.Get("contact.location"), Hours: v.Get("contact.hours"), Phone: v.Get("contact.phone"),
 		Complaint: v.Get("contact.complaint_phone"), FAQ: v.Get("contact.faq")}
 	it.Themes, it.Keywords, it.Aliases = SplitList(v.Get("themes")), SplitList(v.Get("keywords")), SplitList(v.Get("aliases"))

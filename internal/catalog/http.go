@@ -41,6 +41,7 @@ func Pages() (*ui.Pages, error) {
 		"depthLvl":  func(n int) string { return DepthLevels[n] },
 		"level":     func(n int) string { return Levels[n] },
 		"inc":       func(n int) int { return n + 1 },
+		"assurance": func(n int) string { return AssuranceLevels[n] },
 		"join":      func(l []string) string { return strings.Join(l, "\n") },
 		// safe shows a search highlight: the index HTML-escapes the text and
 		// adds only <mark> tags, so it is trusted; without one, the name is escaped.
@@ -83,6 +84,7 @@ func (h *Handler) Routes(mux *http.ServeMux, api huma.API) {
 	mux.Handle("GET /search", h.web.Page(h.searchPage))
 	mux.Handle("GET /search/counties", h.web.Page(h.countyOptions))
 	mux.Handle("GET /themes", h.web.Page(h.themes))
+	h.transferRoutes(mux)
 	mux.Handle("GET /console/items", h.web.Page(h.list))
 	mux.Handle("GET /console/items/new", h.web.Page(h.newItem))
 	mux.Handle("POST /console/items/new", h.web.Page(h.saveItem))

@@ -13,5 +13,6 @@ var (
 	ScopeLabels       = map[string]string{"national": "全国通办", "cross_province": "跨省通办", "province": "全区通办", "city": "全市通办", "county": "全县通办", "none": "不通办"}
 	StatusLabels      = map[string]string{StatusDraft: "草稿", StatusPublished: "已发布", StatusSuspended: "暂停办理", StatusRevoked: "已撤销",
 		VersionSubmitted: "待审核", VersionSuperseded: "历史版本"}
-	DepthLevels = map[int]string{1: "Ⅰ级", 2: "Ⅱ级", 3: "Ⅲ级", 4: "Ⅳ级（全程网办）"}
+	AssuranceLevels = map[int]string{0: "不限", 1: "一级及以上（手机号验证）", 2: "二级及以上（身份信息比对）", 3: "三级及以上（人脸识别）", 4: "四级（窗口现场核验）"}
+	DepthLevels     = map[int]string{1: "Ⅰ级", 2: "Ⅱ级", 3: "Ⅲ级", 4: "Ⅳ级（全程网办）"}
 )
