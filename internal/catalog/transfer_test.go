@@ -3,6 +3,8 @@ package catalog
 import (
 	"bytes"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -386,4 +388,23 @@ func xlsxWith(t testing.TB, sheet string, rows [][]string) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// TestEveryElementHasAColumn fails when Item gains an element that export
+// and import do not carry: add a column for it in transfer.go.
+func TestEveryElementHasAColumn(t *testing.T) {
+	var keys []string
+	for _, c := range columns {
+		keys = append(keys, c.keys...)
+	}
+	it := reflect.TypeFor[Item]()
+	for i := range it.NumField() {
+		name, _, _ := strings.Cut(it.Field(i).Tag.Get("json"), ",")
+		if name == "dept_id" { // internal: the credit code names the department
+			continue
+		}
+		if !slices.ContainsFunc(keys, func(k string) bool { return k == name || strings.HasPrefix(k, name+".") }) {
+			t.Errorf("element %s (%q) has no import/export column in transfer.go", it.Field(i).Name, name)
+		}
+	}
 }
