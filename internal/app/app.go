@@ -280,6 +280,10 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(sctx)
+	// An import still writing finishes (or, past the grace, rolls back) before the database closes.
+	if werr := a.Catalog.WaitImports(sctx); werr != nil && err == nil {
+		return fmt.Errorf("shutdown: a catalogue import was still writing after %s; it rolls back", a.Cfg.ShutdownTimeout)
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: requests still running after %s", a.Cfg.ShutdownTimeout)
 	}
@@ -343,6 +347,13 @@ func (a *App) SeedDemo(ctx context.Context) ([]staff.DemoLogin, error) {
 	if err != nil {
 		return nil, err
 	}
+	citizens, err := a.Identity.SeedDemo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range citizens {
+		logins = append(logins, staff.DemoLogin{Username: c.Username, Password: c.Password, Name: c.Name, Role: identity.KindLabels[c.Kind] + "账号", Scope: c.Note, Citizen: true})
+	}
 	if _, err := a.Finder.Rebuild(ctx); err != nil {
 		return nil, err
 	}
@@ -356,9 +367,17 @@ func (a *App) WriteDemoLogins(w io.Writer, logins []staff.DemoLogin) (string, er
 	var b strings.Builder
 	b.WriteString("演示账号（仅用于演示，请勿用于生产）:\n")
 	for _, l := range logins {
-		fmt.Fprintf(&b, "  %-11s 密码 %-16s %s（%s，%s）\n", l.Username, l.Password, l.Name, l.Role, l.Scope)
+		if !l.Citizen {
+			fmt.Fprintf(&b, "  %-11s 密码 %-16s %s（%s，%s）\n", l.Username, l.Password, l.Name, l.Role, l.Scope)
+		}
 	}
 	b.WriteString("工作台: /console/login  平台管理员首次登录需绑定身份验证器（TOTP）。\n")
+	b.WriteString("群众和企业（门户 /login）:\n")
+	for _, l := range logins {
+		if l.Citizen {
+			fmt.Fprintf(&b, "  %s 密码 %s %s（%s，%s）\n", l.Username, l.Password, l.Name, l.Role, l.Scope)
+		}
+	}
 	fmt.Fprint(w, b.String())
 	if err := os.MkdirAll(a.Cfg.DataDir, 0o750); err != nil {
 		return "", err

@@ -45,11 +45,11 @@ func TestBrowserCitizenSearchRegisterSignIn(t *testing.T) {
 	b.load("go to sign in", chromedp.Click(chromedp.CSS("#nav-login")))
 	b.load("go to register", chromedp.Click(chromedp.Search(`//a[normalize-space()="注册个人账号"]`)))
 	const form = `#register-form`
-	id := "150102199003071237"
-	b.fill(form, map[string]string{"name": "王小明", "id_number": id, "phone": "13800471234"})
+	id := "150102199505123455"
+	b.fill(form, map[string]string{"name": "王小明", "id_number": id, "phone": "13900471234"})
 	b.load("ask for a code", chromedp.Click(chromedp.CSS(form+` button[value="send_code"]`)))
 	b.do("wait for the code notice", chromedp.WaitVisible(chromedp.CSS("#code-sent")))
-	b.fill(form, map[string]string{"code": smsCode(t, env, "13800471234"), "password": "Grass-Land-2026", "password2": "Grass-Land-2026"})
+	b.fill(form, map[string]string{"code": smsCode(t, env, "13900471234"), "password": "Grass-Land-2026", "password2": "Grass-Land-2026"})
 	b.load("register", chromedp.Click(chromedp.CSS(form+` button[value="register"]`)))
 	if p := b.path(); p != "/account" {
 		b.fatalf("after registering: at %s", p)

@@ -354,6 +354,20 @@ var columns = []column{
 			}
 			return ""
 		}},
+	{header: "实名等级要求", keys: []string{"min_assurance"},
+		get: func(it *Item) string { return labelOr(AssuranceLevels, it.MinAssurance) },
+		set: func(it *Item, v string, _ []ItemType) string {
+			if strings.TrimSpace(v) == "" {
+				it.MinAssurance = 0
+				return ""
+			}
+			n, ok := parseLabel(table(AssuranceLevels, nil), v)
+			if !ok {
+				return "实名等级要求应为不限或一至四级"
+			}
+			it.MinAssurance = n
+			return ""
+		}},
 	{header: "办理地点", keys: []string{"contact.location"},
 		get: func(it *Item) string { return it.Contact.Location },
 		set: func(it *Item, v string, _ []ItemType) string { it.Contact.Location = v; return "" }},

@@ -2,16 +2,17 @@ package staff
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 
 	"yiwang/internal/org"
 	"yiwang/internal/platform/authz"
+	"yiwang/internal/platform/password"
 )
 
 // DemoLogin is one demo account and its generated password.
 type DemoLogin struct {
 	Username, Password, Name, Role, Scope string
+	Citizen                               bool // a portal account (identity), not staff
 }
 
 // SeedDemo creates one staff account per role in the demo province, each
@@ -35,31 +36,11 @@ func (s *Service) SeedDemo(ctx context.Context, province string, orgDemo org.Dem
 	}
 	var out []DemoLogin
 	for _, a := range accounts {
-		a.in.Password = DemoPassword()
+		a.in.Password = password.Demo()
 		if _, err := s.Bootstrap(ctx, a.in, []authz.Grant{a.grant}); err != nil {
 			return nil, fmt.Errorf("staff.SeedDemo: %s: %w", a.in.Username, err)
 		}
 		out = append(out, DemoLogin{Username: a.in.Username, Password: a.in.Password, Name: a.in.DisplayName, Role: a.grant.Role.Label(), Scope: a.scope})
 	}
 	return out, nil
-}
-
-// DemoPassword returns a random password that meets the policy: 14
-// characters from an unambiguous alphabet plus a fixed class mix.
-func DemoPassword() string {
-	const lower, upper, digits = "abcdefghjkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789"
-	b := make([]byte, 12)
-	rand.Read(b)
-	out := make([]byte, 0, 14)
-	for i, c := range b {
-		switch i % 3 {
-		case 0:
-			out = append(out, lower[int(c)%len(lower)])
-		case 1:
-			out = append(out, upper[int(c)%len(upper)])
-		default:
-			out = append(out, digits[int(c)%len(digits)])
-		}
-	}
-	return string(out) + "@1"
 }

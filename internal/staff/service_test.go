@@ -656,20 +656,6 @@ func TestResetPassword(t *testing.T) {
 	})
 }
 
-func TestDemoPassword(t *testing.T) {
-	seen := map[string]bool{}
-	for range 1000 {
-		p := staff.DemoPassword()
-		if err := password.Validate(p); err != nil {
-			t.Fatalf("Validate(DemoPassword() = %q) = %v", p, err)
-		}
-		seen[p] = true
-	}
-	if len(seen) < 990 {
-		t.Errorf("1000 DemoPassword calls gave %d distinct passwords, want them random", len(seen))
-	}
-}
-
 // TestWrongCurrentPasswordCountsTowardsLockout: a stolen session cannot be
 // used to guess the account's password through the change-password form.
 func TestWrongCurrentPasswordCountsTowardsLockout(t *testing.T) {

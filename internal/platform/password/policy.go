@@ -1,6 +1,7 @@
 package password
 
 import (
+	"crypto/rand"
 	"unicode"
 	"unicode/utf8"
 
@@ -61,4 +62,24 @@ func validate(plain string) bool {
 		}
 	}
 	return classes >= 3
+}
+
+// Demo returns a random password that meets the policy, for demo accounts:
+// 14 characters from an unambiguous alphabet plus a fixed class mix.
+func Demo() string {
+	const lower, upper, digits = "abcdefghjkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789"
+	b := make([]byte, 12)
+	rand.Read(b)
+	out := make([]byte, 0, 14)
+	for i, c := range b {
+		switch i % 3 {
+		case 0:
+			out = append(out, lower[int(c)%len(lower)])
+		case 1:
+			out = append(out, upper[int(c)%len(upper)])
+		default:
+			out = append(out, digits[int(c)%len(digits)])
+		}
+	}
+	return string(out) + "@1"
 }

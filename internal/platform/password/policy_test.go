@@ -55,3 +55,17 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestDemo(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		p := Demo()
+		if err := Validate(p); err != nil {
+			t.Fatalf("Validate(Demo() = %q) = %v", p, err)
+		}
+		seen[p] = true
+	}
+	if len(seen) < 990 {
+		t.Errorf("1000 Demo calls gave %d distinct passwords, want them random", len(seen))
+	}
+}
