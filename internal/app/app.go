@@ -57,6 +57,7 @@ type App struct {
 	Catalog  *catalog.Service
 	Finder   *catalog.Finder
 	Identity *identity.Service
+	OIDC     *identity.OIDC // OpenID Connect provider (SSO for the vertical systems)
 	Registry *prometheus.Registry
 	started  time.Time
 	listen   func(network, addr string) (net.Listener, error) // nil: net.Listen; tests replace it
@@ -135,6 +136,12 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 	// Verification codes go through the outbox; without an SMS gateway
 	// they are "delivered" to the log (the demo reads them there).
 	a.Outbox.Handle(identity.TopicSMS, identity.LogSMS(log))
+	// OIDC provider: single sign-on for the vertical systems (identity/oidc*.go).
+	oidcP, err := identity.NewOIDC(ctx, db, a.Identity, identity.OIDCSettings{Issuer: cfg.BaseURL})
+	if err != nil {
+		return nil, err
+	}
+	a.OIDC = oidcP
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Staff.OnDepartmentMoved)
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Catalog.OnDepartmentMoved)
 	// The item search index is derived data in its own file: rebuilt from
@@ -189,6 +196,13 @@ func (a *App) routes() (http.Handler, error) {
 	}
 	identityH := identity.NewHandler(a.Identity, identityPages, ws, a.Cfg.SecureCookies(), a.Cfg.LoginRate)
 	identityH.Routes(mux)
+	// OIDC provider: endpoints, sign-in and consent steps, console client pages.
+	oidcPages, err := identity.OIDCPages()
+	if err != nil {
+		return nil, err
+	}
+	identity.NewOIDCHandler(a.OIDC, oidcPages, ws).Routes(mux)
+	identityH.SetSystems(a.OIDC)
 	staffH.Routes(mux)
 	staffH.ConsoleRoutes(mux, a.started, Version)
 
