@@ -74,6 +74,7 @@ type themeGroup struct {
 	Audience Audience
 	Label    string
 	Themes   []search.FacetCount
+	Exact    bool // false: the counts are estimates
 }
 
 type themesPage struct {
@@ -91,7 +92,7 @@ func (h *Handler) themes(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		g.Themes = res.Facets["theme"]
+		g.Themes, g.Exact = res.Facets["theme"], res.FacetsExact
 		page.Groups = append(page.Groups, g)
 	}
 	return h.pages.Render(w, http.StatusOK, "themes.html", page)

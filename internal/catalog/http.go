@@ -141,10 +141,11 @@ type FacetJSON struct {
 
 type searchOutput struct {
 	Body struct {
-		Total  int                    `json:"total"`
-		Page   int                    `json:"page"`
-		Items  []ItemHitJSON          `json:"items"`
-		Facets map[string][]FacetJSON `json:"facets"`
+		Total      int                    `json:"total"`
+		TotalExact bool                   `json:"total_exact" doc:"false 表示匹配较多，total 为估计值"`
+		Page       int                    `json:"page"`
+		Items      []ItemHitJSON          `json:"items"`
+		Facets     map[string][]FacetJSON `json:"facets"`
 	}
 }
 
@@ -184,7 +185,7 @@ func (h *Handler) apiRoutes(api huma.API) {
 				return nil, err
 			}
 			out := &searchOutput{}
-			out.Body.Total, out.Body.Page = res.Total, max(in.Page, 1)
+			out.Body.Total, out.Body.TotalExact, out.Body.Page = res.Total, res.TotalExact, max(in.Page, 1)
 			out.Body.Items = make([]ItemHitJSON, 0, len(res.Hits))
 			for _, hit := range res.Hits {
 				out.Body.Items = append(out.Body.Items, ItemHitJSON{Code: hit.Code, Name: hit.Name, Department: hit.Department, Region: hit.Region, Type: hit.Type, Highlight: hit.Highlight})
