@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"yiwang/internal/config"
+	"yiwang/internal/identity"
 	"yiwang/internal/platform/audit"
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
@@ -27,6 +28,11 @@ Usage:
   yiwang audit verify [--db DSN]        check the audit log's hash chain
   yiwang staff add --username U --name N --region CODE --role ROLE [--dept ID] --password P
                                         create a staff account (e.g. the first platform admin)
+  yiwang account add --kind person --id-number N --name NAME --phone P --password PW
+                                        create a citizen account (verified as entered by an operator)
+  yiwang oidc client add --id ID --secret SECRET --redirect URI [--scopes openid,profile,phone,id_number,enterprise] [--name NAME]
+                                        register a confidential system for single sign-on; prints its client id
+  yiwang oidc key rotate                make a new ID token signing key (the old one stays published)
   yiwang version                        print the version
 
 DSN: sqlite:PATH or postgres://user@host:5432/db?sslmode=disable
@@ -56,6 +62,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		err = cmdAudit(ctx, args, stdout, stderr, getenv)
 	case "staff":
 		err = cmdStaff(ctx, args, stdout, stderr, getenv)
+	case "account":
+		err = cmdAccount(ctx, args, stdout, stderr, getenv)
+	case "oidc":
+		err = cmdOIDC(ctx, args, stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "yiwang", Version)
 	case "help", "-h", "--help":
@@ -295,4 +305,91 @@ func describe(err error) error {
 		return fmt.Errorf("%s (%s)", fe.Msg, strings.Join(parts, "; "))
 	}
 	return err
+}
+
+func cmdAccount(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] != "add" {
+		return fmt.Errorf("account: want `yiwang account add …`")
+	}
+	var in identity.NewAccount
+	var kind string
+	cfg, _, err := loadConfig("account add", args[1:], stderr, getenv, func(fs *flag.FlagSet) {
+		fs.StringVar(&kind, "kind", "person", "account kind: person or legal")
+		fs.StringVar(&in.Name, "name", "", "name (person) or organisation name (legal)")
+		fs.StringVar(&in.IDNumber, "id-number", "", "公民身份号码 (person)")
+		fs.StringVar(&in.USCC, "uscc", "", "统一社会信用代码 (legal)")
+		fs.StringVar(&in.LegalRep, "legal-rep", "", "法定代表人 (legal)")
+		fs.StringVar(&in.Phone, "phone", "", "mobile phone")
+		fs.StringVar(&in.Password, "password", "", "initial password")
+	})
+	if err != nil {
+		return err
+	}
+	in.Kind = identity.Kind(kind)
+	a, closeApp, err := openApp(ctx, cfg, stderr, false)
+	if err != nil {
+		return err
+	}
+	defer closeApp()
+	acc, err := a.Identity.CreateAccount(ctx, in)
+	if err != nil {
+		return fmt.Errorf("account add: %w", describe(err))
+	}
+	fmt.Fprintf(stdout, "created %s account %s (%s)\n", acc.Kind, acc.Username(), acc.ID)
+	return nil
+}
+
+func cmdOIDC(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	switch {
+	case len(args) >= 2 && args[0] == "client" && args[1] == "add":
+		var in identity.ClientInput
+		var scopes string
+		cfg, _, err := loadConfig("oidc client add", args[2:], stderr, getenv, func(fs *flag.FlagSet) {
+			fs.StringVar(&in.ID, "id", "", "client id")
+			fs.StringVar(&in.Name, "name", "", "system name shown to people [the id]")
+			fs.StringVar(&in.Secret, "secret", "", fmt.Sprintf("client secret, at least %d characters", identity.MinSecretLen))
+			fs.StringVar(&in.RedirectURIs, "redirect", "", "redirect URI (comma-separated for several), matched exactly")
+			fs.StringVar(&in.PostLogoutURIs, "post-logout", "", "post-logout redirect URIs (comma-separated)")
+			fs.StringVar(&scopes, "scopes", "openid,profile", "scopes the system is entitled to: "+strings.Join(identity.Scopes, ","))
+		})
+		if err != nil {
+			return err
+		}
+		if in.Name == "" {
+			in.Name = in.ID
+		}
+		list, err := identity.ParseScopes(scopes)
+		if err != nil {
+			return fmt.Errorf("oidc client add: --scopes: %w", describe(err))
+		}
+		in.Scopes, in.AuthMethod = list, identity.AuthBasic
+		a, closeApp, err := openApp(ctx, cfg, stderr, false)
+		if err != nil {
+			return err
+		}
+		defer closeApp()
+		c, err := a.OIDC.AddClient(ctx, nil, in)
+		if err != nil {
+			return fmt.Errorf("oidc client add: %w", describe(err))
+		}
+		fmt.Fprintln(stdout, c.ID)
+		return nil
+	case len(args) >= 2 && args[0] == "key" && args[1] == "rotate":
+		cfg, _, err := loadConfig("oidc key rotate", args[2:], stderr, getenv, nil)
+		if err != nil {
+			return err
+		}
+		a, closeApp, err := openApp(ctx, cfg, stderr, false)
+		if err != nil {
+			return err
+		}
+		defer closeApp()
+		id, err := a.OIDC.RotateKey(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new signing key %s: published now, signs in a few minutes; the previous key stays published\n", id)
+		return nil
+	}
+	return fmt.Errorf("oidc: want `yiwang oidc client add …` or `yiwang oidc key rotate`")
 }

@@ -126,3 +126,45 @@ func TestServeDemoAndGracefulShutdown(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIAccountAndOIDC covers `yiwang account add`, `yiwang oidc client
+// add` and `yiwang oidc key rotate`.
+func TestCLIAccountAndOIDC(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "y.db")
+	vars := map[string]string{"YIWANG_DATA_DIR": dir, "YIWANG_LOG_LEVEL": "error"}
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		out, err string
+	}{
+		{name: "account add", args: []string{"account", "add", "--db", db, "--kind", "person", "--id-number", "11010519491231002X", "--name", "张三",
+			"--phone", "13800138000", "--password", "Zx-98765432a"}, out: "created person account 11010519491231002X"},
+		{name: "account add duplicate", args: []string{"account", "add", "--db", db, "--kind", "person", "--id-number", "11010519491231002X", "--name", "张三",
+			"--phone", "13800138001", "--password", "Zx-98765432a"}, code: 1, err: "已注册"},
+		{name: "account add bad id number", args: []string{"account", "add", "--db", db, "--id-number", "110105194912310021", "--name", "张三",
+			"--phone", "13800138002", "--password", "Zx-98765432a"}, code: 1, err: "id_number"},
+		{name: "oidc client add", args: []string{"oidc", "client", "add", "--db", db, "--id", "bdc", "--secret", "a-long-random-secret-0123456789",
+			"--redirect", "https://bdc.example.gov.cn/cb", "--scopes", "openid,profile,phone,id_number,enterprise", "--name", "不动产登记"}, out: "bdc\n"},
+		{name: "oidc client add duplicate", args: []string{"oidc", "client", "add", "--db", db, "--id", "bdc", "--secret", "a-long-random-secret-0123456789",
+			"--redirect", "https://bdc.example.gov.cn/cb"}, code: 1, err: "已被使用"},
+		{name: "oidc client add short secret", args: []string{"oidc", "client", "add", "--db", db, "--id", "gjj", "--secret", "short",
+			"--redirect", "https://gjj.example.gov.cn/cb"}, code: 1, err: "secret"},
+		{name: "oidc client add unknown scope", args: []string{"oidc", "client", "add", "--db", db, "--id", "gjj", "--secret", "a-long-random-secret-0123456789",
+			"--redirect", "https://gjj.example.gov.cn/cb", "--scopes", "openid,email"}, code: 1, err: "email"},
+		{name: "oidc client add bad redirect", args: []string{"oidc", "client", "add", "--db", db, "--id", "gjj", "--secret", "a-long-random-secret-0123456789",
+			"--redirect", "https://gjj.example.gov.cn/*"}, code: 1, err: "redirect_uris"},
+		{name: "oidc key rotate", args: []string{"oidc", "key", "rotate", "--db", db}, out: "new signing key"},
+		{name: "oidc unknown", args: []string{"oidc", "frob", "--db", db}, code: 1, err: "oidc client add"},
+		{name: "audit still intact", args: []string{"audit", "verify", "--db", db}, out: "audit chain intact"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := run(t, t.Context(), vars, tc.args...)
+			if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errs, tc.err) {
+				t.Errorf("yiwang %v = %d\nstdout: %s\nstderr: %s\nwant code %d, stdout ∋ %q, stderr ∋ %q", tc.args, code, out, errs, tc.code, tc.out, tc.err)
+			}
+		})
+	}
+}
