@@ -215,31 +215,18 @@ var DefaultSettings = Settings{SessionTTL: 30 * time.Minute, SessionMaxAge: 12 *
 
 func (s Settings) withDefaults() Settings {
 	d := DefaultSettings
-	if s.SessionTTL > 0 {
-		d.SessionTTL = s.SessionTTL
+	return Settings{SessionTTL: or(s.SessionTTL, d.SessionTTL), SessionMaxAge: or(s.SessionMaxAge, d.SessionMaxAge),
+		LockoutThreshold: or(s.LockoutThreshold, d.LockoutThreshold), LockoutDuration: or(s.LockoutDuration, d.LockoutDuration),
+		CodeTTL: or(s.CodeTTL, d.CodeTTL), CodeAttempts: or(s.CodeAttempts, d.CodeAttempts), CodeInterval: or(s.CodeInterval, d.CodeInterval),
+		CodesPerDay: or(s.CodesPerDay, d.CodesPerDay)}
+}
+
+// or returns v when it is positive, else def.
+func or[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
 	}
-	if s.SessionMaxAge > 0 {
-		d.SessionMaxAge = s.SessionMaxAge
-	}
-	if s.LockoutThreshold > 0 {
-		d.LockoutThreshold = s.LockoutThreshold
-	}
-	if s.LockoutDuration > 0 {
-		d.LockoutDuration = s.LockoutDuration
-	}
-	if s.CodeTTL > 0 {
-		d.CodeTTL = s.CodeTTL
-	}
-	if s.CodeAttempts > 0 {
-		d.CodeAttempts = s.CodeAttempts
-	}
-	if s.CodeInterval > 0 {
-		d.CodeInterval = s.CodeInterval
-	}
-	if s.CodesPerDay > 0 {
-		d.CodesPerDay = s.CodesPerDay
-	}
-	return d
+	return def
 }
 
 func lockedMsg(until time.Time) string {
