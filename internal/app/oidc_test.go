@@ -21,6 +21,7 @@ import (
 	"yiwang/internal/identity"
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/sqldb/sqldbtest"
+	"yiwang/internal/platform/totp"
 )
 
 // The people and systems of the OIDC tests.
@@ -565,4 +566,64 @@ func base64URLDecode(s string) ([]byte, error) { return base64.RawURLEncoding.De
 
 func adminPrincipal() *authz.Principal {
 	return &authz.Principal{UserID: "test", Name: "测试管理员", Grants: []authz.Grant{{Role: authz.PlatformAdmin, Region: "150000"}}}
+}
+
+// TestOIDCConsole: platform admins register, edit, disable and re-key
+// systems at /console/oidc/clients; others may not.
+func TestOIDCConsole(t *testing.T) {
+	e := apptest.Demo(t, sqldbtest.SQLite(t))
+	c := e.Client()
+	res := c.Post(t, "/console/login", url.Values{"username": {"admin"}, "password": {e.Logins["admin"]}})
+	res = c.Get(t, "/console/login/enroll")
+	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(res.Body)
+	if m == nil {
+		t.Fatalf("enrol page: %d", res.Status)
+	}
+	code, _ := totp.Code(m[1], time.Now())
+	if res := c.Post(t, "/console/login/enroll", url.Values{"code": {code}}); res.Status != 303 {
+		t.Fatalf("enrolment: %d", res.Status)
+	}
+	form := url.Values{"id": {"bdc"}, "name": {"不动产登记系统"}, "auth_method": {"client_secret_basic"}, "redirect_uris": {"https://bdc.example.gov.cn/cb"},
+		"scopes": {"profile", "id_number"}, "subject_type": {"pairwise"}}
+	for _, sc := range []struct {
+		name     string
+		method   string
+		path     string
+		form     url.Values
+		status   int
+		contains string
+	}{
+		{"list", "GET", "/console/oidc/clients", nil, 200, "登记接入系统"},
+		{"new form", "GET", "/console/oidc/clients/new", nil, 200, "回调地址"},
+		{"bad redirect re-renders", "POST", "/console/oidc/clients", url.Values{"id": {"x1x"}, "name": {"测试系统"}, "redirect_uris": {"ftp://x"}}, 422, "须使用 https"},
+		{"create shows the secret once", "POST", "/console/oidc/clients", form, 201, `id="client-secret"`},
+		{"duplicate id", "POST", "/console/oidc/clients", form, 422, "已被使用"},
+		{"show", "GET", "/console/oidc/clients/bdc", nil, 200, "https://bdc.example.gov.cn/cb"},
+		{"edit", "POST", "/console/oidc/clients/bdc", url.Values{"name": {"不动产登记（新）"}, "auth_method": {"client_secret_basic"},
+			"redirect_uris": {"https://bdc.example.gov.cn/cb"}, "scopes": {"profile"}, "subject_type": {"pairwise"}, "version": {"1"}}, 303, ""},
+		{"stale edit", "POST", "/console/oidc/clients/bdc", url.Values{"name": {"不动产登记"}, "auth_method": {"client_secret_basic"},
+			"redirect_uris": {"https://bdc.example.gov.cn/cb"}, "subject_type": {"pairwise"}, "version": {"1"}}, 409, "已被他人修改"},
+		{"new secret", "POST", "/console/oidc/clients/bdc/secret", url.Values{}, 200, `id="client-secret"`},
+		{"disable", "POST", "/console/oidc/clients/bdc/disable", url.Values{}, 303, ""},
+		{"shown disabled", "GET", "/console/oidc/clients", nil, 200, "已停用"},
+		{"unknown action", "POST", "/console/oidc/clients/bdc/explode", url.Values{}, 404, ""},
+		{"unknown client", "GET", "/console/oidc/clients/nope", nil, 404, ""},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			res := c.Do(t, sc.method, sc.path, sc.form, nil)
+			if res.Status != sc.status || !strings.Contains(res.Body, sc.contains) {
+				t.Errorf("%s %s: %d, want %d containing %q: %.600s", sc.method, sc.path, res.Status, sc.status, sc.contains, res.Body)
+			}
+		})
+	}
+	cl, err := e.App.OIDC.Client(context.Background(), "bdc")
+	if err != nil || cl.Name != "不动产登记（新）" || !cl.Disabled || contains(cl.Scopes, "id_number") {
+		t.Errorf("client after console edits: %+v %v", cl, err)
+	}
+	for _, sc := range []apptest.Scenario{
+		{Name: "region admin refused", As: "region", Path: "/console/oidc/clients", Status: 403},
+		{Name: "anonymous to login", Path: "/console/oidc/clients", Status: 303},
+	} {
+		t.Run(sc.Name, func(t *testing.T) { sc.Run(t, e) })
+	}
 }
