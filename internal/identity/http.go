@@ -122,7 +122,7 @@ func (h *Handler) setCookie(w http.ResponseWriter, token string, maxAge int) {
 
 // SafeNext keeps a post-sign-in redirect on this site: a local path only.
 func SafeNext(next string) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") && len(next) < 2000 {
+	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n\t") && len(next) < 2000 {
 		if u, err := url.Parse(next); err == nil && u.Host == "" && u.Scheme == "" {
 			return next
 		}
