@@ -168,6 +168,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.setCookie(w, token, 0)
+	if strings.HasPrefix(page.Next, "/oidc/") {
+		// Back to a system on another origin: a redirect chain that starts
+		// at this form would end there, which the page's CSP (form-action
+		// 'self') forbids; a refresh is a fresh navigation.
+		return h.pages.Render(w, http.StatusOK, "continue.html", page)
+	}
 	http.Redirect(w, r, page.Next, http.StatusSeeOther)
 	return nil
 }
