@@ -72,11 +72,14 @@ const (
 	// (窗口现场核验), raising the account's assurance level.
 	VerifyIdentity Perm = "identity.verify"
 	ManageClients  Perm = "identity.clients" // register the systems that sign in through our SSO
+	// ManageCalendar lets region admins add and edit their region's special
+	// days (地方性节假日) in the working-day calendar; national days need Platform.
+	ManageCalendar Perm = "calendar.manage"
 )
 
 var rolePerms = map[Role][]Perm{
-	PlatformAdmin: {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, Platform, EditItems, ReviewItems, VerifyIdentity, ManageClients},
-	RegionAdmin:   {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, EditItems, ReviewItems, VerifyIdentity},
+	PlatformAdmin: {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, Platform, EditItems, ReviewItems, VerifyIdentity, ManageClients, ManageCalendar},
+	RegionAdmin:   {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, EditItems, ReviewItems, VerifyIdentity, ManageCalendar},
 	DeptAdmin:     {ViewOrg, ManageDepts, ManageStaff, EditItems},
 	WindowClerk:   {ViewOrg, VerifyIdentity},
 	Reviewer:      {ViewOrg},
