@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 	// they are "delivered" to the log (the demo reads them there).
 	a.Outbox.Handle(identity.TopicSMS, identity.LogSMS(log))
 	// OIDC provider: single sign-on for the vertical systems (identity/oidc*.go).
-	oidcP, err := identity.NewOIDC(ctx, db, a.Identity, identity.OIDCSettings{Issuer: cfg.BaseURL})
+	oidcP, err := identity.NewOIDC(ctx, db, a.Identity, identity.OIDCSettings{Issuer: cfg.BaseURL, Secret: cfg.OIDCSecret, KeyRotation: cfg.OIDCKeyRotation})
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,9 @@ func (a *App) routes() (http.Handler, error) {
 	// Routed sits inside the staff middleware, which passes on a copy of
 	// the request, so that logs and metrics still learn the matched route.
 	return web.Wrap(staffH.Middleware(identityH.Middleware(web.Routed(mux))), web.Options{Log: a.Log, Metrics: web.NewMetrics(a.Registry), TrustProxy: a.Cfg.TrustProxy,
-		HTTPS: a.Cfg.HTTPS(), Site: ui.Site{Name: a.Cfg.SiteName, Operator: a.Cfg.Operator, Province: a.Cfg.Province}}), nil
+		HTTPS: a.Cfg.HTTPS(), Site: ui.Site{Name: a.Cfg.SiteName, Operator: a.Cfg.Operator, Province: a.Cfg.Province},
+		// Systems call these from their own origins (browser apps too); they authenticate by client or token, never by cookie.
+		NoOriginCheck: identity.OIDCBackChannel}), nil
 }
 
 // Serve listens on the configured address until ctx ends, then shuts down
@@ -313,6 +315,16 @@ func (a *App) housekeeping(ctx context.Context) {
 			a.Log.Warn("session purge failed", "err", err)
 		} else if n > 0 {
 			a.Log.Info("expired sessions purged", "count", n)
+		}
+		if n, err := a.Identity.PurgeSessions(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("citizen session purge failed", "err", err)
+		} else if n > 0 {
+			a.Log.Info("expired citizen sessions and codes purged", "count", n)
+		}
+		if n, err := a.OIDC.Purge(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("oidc purge failed", "err", err)
+		} else if n > 0 {
+			a.Log.Info("expired oidc requests and tokens purged", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -86,6 +86,9 @@ func TestBrowserSSO(t *testing.T) {
 	if s := step(b, "read the systems", chromedp.Text(chromedp.CSS("#systems"))); !strings.Contains(s, "不动产登记系统") {
 		b.fatalf("account page systems: %q", s)
 	}
+	if h := step(b, "read the history", chromedp.Text(chromedp.CSS("#history"))); !strings.Contains(h, "单点登录：不动产登记系统") {
+		b.fatalf("sign-in history does not name the system: %q", h)
+	}
 
 	// Signed out, consent remembered: the sign-in form's redirects end on
 	// the system's origin (the form-action CSP must allow that last hop).

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -135,4 +136,18 @@ func mustCheck(t *testing.T, body string) byte {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestCrossOriginOnlyForBackChannel: another origin may call the OIDC
+// token endpoint (a browser app's code exchange) but not post our forms.
+func TestCrossOriginOnlyForBackChannel(t *testing.T) {
+	e := apptest.New(t, sqldbtest.SQLite(t))
+	cross := http.Header{"Origin": {"https://app.example.gov.cn"}, "Sec-Fetch-Site": {"cross-site"}}
+	for _, sc := range []apptest.Scenario{
+		{Name: "token endpoint", Method: "POST", Path: "/oidc/token", Form: url.Values{"grant_type": {"authorization_code"}}, Header: cross, Status: 400, Contains: []string{"invalid"}},
+		{Name: "citizen sign-in form", Method: "POST", Path: "/login", Form: url.Values{"username": {"x"}}, Header: cross, Status: 403},
+		{Name: "account form", Method: "POST", Path: "/account/password", Header: cross, Status: 403},
+	} {
+		t.Run(sc.Name, func(t *testing.T) { sc.Run(t, e) })
+	}
 }

@@ -37,6 +37,8 @@ type Config struct {
 	OutboxPoll       time.Duration // how often the outbox worker looks for work
 	ShutdownTimeout  time.Duration // grace period for in-flight requests on stop
 	MetricsToken     string        // bearer token required for /metrics; empty: no token
+	OIDCSecret       string        // encrypts the OIDC signing keys at rest; empty: stored in the clear
+	OIDCKeyRotation  time.Duration // how long an OIDC signing key signs before the next takes over
 	TrustProxy       bool          // take the client address from X-Forwarded-For
 	Province         string        // GB/T 2260 code of the province this platform serves
 	SiteName         string        // the portal's name, shown in every page header
@@ -154,6 +156,17 @@ var Options = []Option{
 	{Key: "metrics_token", Default: "", Secret: true, Help: "访问 /metrics 所需的 Bearer 令牌；留空则不校验",
 		set: func(c *Config, v string) error { c.MetricsToken = v; return nil },
 		get: func(c *Config) string { return c.MetricsToken }},
+	{Key: "oidc_secret", Default: "", Secret: true, Help: "加密单点登录签名私钥的密钥（至少16个字符）；留空则私钥以明文存储",
+		set: func(c *Config, v string) error {
+			if v != "" && len(v) < 16 {
+				return fmt.Errorf("want at least 16 characters, or empty")
+			}
+			c.OIDCSecret = v
+			return nil
+		}, get: func(c *Config) string { return c.OIDCSecret }},
+	{Key: "oidc_key_rotation", Default: "720h", Help: "单点登录签名密钥的轮换周期",
+		set: durationSetter(func(c *Config) *time.Duration { return &c.OIDCKeyRotation }, time.Hour, 8760*time.Hour),
+		get: func(c *Config) string { return c.OIDCKeyRotation.String() }},
 	{Key: "province", Default: "150000", Help: "本平台服务的省级行政区划代码 (GB/T 2260)",
 		set: func(c *Config, v string) error {
 			if len(v) != 6 || v[2:] != "0000" || strings.Trim(v, "0123456789") != "" || v[:2] == "00" {

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"html/template"
@@ -29,9 +30,9 @@ func Pages() (*ui.Pages, error) {
 		"levelLabel":   func(l Level) string { return LevelLabels[l] },
 		"methodLabel":  func(m string) string { return MethodLabels[m] },
 		"outcomeLabel": func(o string) string { return OutcomeLabels[o] },
-		"via": func(v string) string {
+		"via": func(v string, names map[string]string) string {
 			if c, ok := strings.CutPrefix(v, "sso:"); ok {
-				return "单点登录：" + c
+				return "单点登录：" + cmp.Or(names[c], c)
 			}
 			return "账号密码"
 		},
@@ -303,6 +304,7 @@ type accountPage struct {
 	Employers []Agent // enterprises the person may act for
 	Agents    []Agent // people acting for this enterprise
 	Systems   []SystemGrant
+	Names     map[string]string // system names by client id, for the history
 	Errors    map[string]string
 }
 
@@ -340,6 +342,10 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, c *Citiz
 	if h.systems != nil {
 		if page.Systems, err = h.systems.Systems(ctx, c.Account.ID); err != nil {
 			return err
+		}
+		page.Names = map[string]string{}
+		for _, g := range page.Systems {
+			page.Names[g.ClientID] = g.ClientName
 		}
 	}
 	if c.Account.Kind == Person {

@@ -30,6 +30,11 @@ const (
 	oidcCallbackPath = "/oidc/authorize/callback"
 )
 
+// OIDCBackChannel are the endpoints systems call from their own origins
+// (browser apps included): exempt from the cross-origin check, as they act
+// on no cookie — the client or the token authenticates each call.
+var OIDCBackChannel = []string{"POST /oidc/token", "POST /oidc/userinfo", "POST /oidc/introspect", "POST /oidc/revoke"}
+
 var oidcEndpoints = []string{"/oidc/authorize", oidcCallbackPath, "/oidc/token", "/oidc/userinfo", "/oidc/introspect", "/oidc/revoke", "/oidc/keys"}
 
 func (o *OIDC) loginURL(id string) string { return oidcLoginPath + "?id=" + url.QueryEscape(id) }

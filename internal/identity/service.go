@@ -427,6 +427,23 @@ func (s *Service) RevokeSession(ctx context.Context, a Account, sessionID string
 	})
 }
 
+// PurgeSessions deletes expired and idle sessions and spent or stale
+// verification codes (housekeeping).
+func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
+	now := s.now()
+	res, err := s.db.W.ExecContext(ctx, `DELETE FROM identity_sessions WHERE expires_at <= $1 OR last_seen_at < $2`, now, now.Add(-s.set.SessionTTL))
+	if err != nil {
+		return 0, fmt.Errorf("identity.Service.PurgeSessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	// Codes count towards the daily limit for 24 hours; keep them that long.
+	if res, err = s.db.W.ExecContext(ctx, `DELETE FROM identity_codes WHERE created_at < $1`, now.Add(-25*time.Hour)); err != nil {
+		return n, fmt.Errorf("identity.Service.PurgeSessions: codes: %w", err)
+	}
+	m, _ := res.RowsAffected()
+	return n + m, nil
+}
+
 // Logins returns an account's latest sign-in history, newest first.
 func (s *Service) Logins(ctx context.Context, accountID string, limit int) ([]Login, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT at, outcome, via, ip, user_agent FROM identity_logins WHERE account_id = $1 ORDER BY at DESC LIMIT $2`,

@@ -302,6 +302,13 @@ func TestSessionsAndPasswordChange(t *testing.T) {
 	if _, _, err := e.svc.Authenticate(e.ctx, t1); errs.KindOf(err) != errs.Unauthenticated {
 		t.Errorf("idle session: %v", err)
 	}
+	e.clock.Advance(25 * time.Hour)
+	if n, err := e.svc.PurgeSessions(e.ctx); err != nil || n == 0 {
+		t.Errorf("purge: %d %v", n, err)
+	}
+	if ss, _ := e.svc.Sessions(e.ctx, other.ID); len(ss) != 0 {
+		t.Errorf("%d sessions left after the purge", len(ss))
+	}
 }
 
 func TestAgentsAndAssurance(t *testing.T) {

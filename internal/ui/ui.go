@@ -53,6 +53,8 @@ var ConsoleNav = []NavItem{
 	{Path: "/console/halls", Label: "大厅与窗口", Perm: authz.ViewOrg},
 	{Path: "/console/items", Label: "事项管理", Perm: authz.EditItems},
 	{Path: "/console/staff", Label: "工作人员", Perm: authz.ViewOrg},
+	{Path: "/console/identity", Label: "现场核验", Perm: authz.VerifyIdentity},
+	{Path: "/console/oidc/clients", Label: "接入系统", Perm: authz.ManageClients},
 	{Path: "/console/audit", Label: "审计日志", Perm: authz.ViewAudit},
 	{Path: "/console/system", Label: "系统运行", Perm: authz.Platform},
 	{Path: "/console/account", Label: "账号安全"},

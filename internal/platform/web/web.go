@@ -281,6 +281,10 @@ type Options struct {
 	HTTPS      bool    // the public URL is https: send HSTS even where TLS ends at a proxy
 	MaxBody    int64   // request body limit in bytes [8 MiB]
 	Site       ui.Site // portal name and operator for every page
+	// NoOriginCheck lists ServeMux patterns exempt from the cross-origin
+	// check: endpoints other origins call by design and that act on no
+	// cookie (the OIDC token endpoint, say).
+	NoOriginCheck []string
 }
 
 // Wrap puts the middleware stack around h: request id, client address,
@@ -294,6 +298,9 @@ func Wrap(h http.Handler, o Options) http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		Fail(w, r, http.StatusForbidden, "跨站请求已被拒绝：请从本站页面提交")
 	}))
+	for _, p := range o.NoOriginCheck {
+		cop.AddInsecureBypassPattern(p)
+	}
 	inner := cop.Handler(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
