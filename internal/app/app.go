@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"yiwang/internal/calendar"
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
 	"yiwang/internal/identity"
@@ -53,6 +54,7 @@ type App struct {
 	Handler  http.Handler
 	Outbox   *outbox.Worker
 	Org      *org.Service
+	Calendar *calendar.Service // working-day calendar (法定节假日与调休)
 	Staff    *staff.Service
 	Catalog  *catalog.Service
 	Finder   *catalog.Finder
@@ -122,6 +124,15 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a := &App{Cfg: cfg, Log: log, DB: db, Registry: reg, started: time.Now()}
 	a.Org = org.NewService(db)
+	// Working-day calendar: the embedded official schedules (a no-op when
+	// already loaded), then its in-memory cache.
+	if _, err := calendar.LoadSchedule(ctx, db); err != nil {
+		return nil, err
+	}
+	a.Calendar = calendar.NewService(db, a.Org)
+	if err := a.Calendar.Refresh(ctx); err != nil {
+		return nil, err
+	}
 	a.Staff = staff.NewService(db, a.Org, password.NewHasher(params, cfg.HashSlots), staff.Settings{
 		SessionTTL: cfg.SessionTTL, SessionMaxAge: cfg.SessionMaxAge, LockoutThreshold: cfg.LockoutThreshold, LockoutDuration: cfg.LockoutDuration,
 	})
@@ -184,6 +195,11 @@ func (a *App) routes() (http.Handler, error) {
 	}
 	staffH := staff.NewHandler(a.Staff, a.Org, staffPages, ws, a.Cfg.SecureCookies(), a.Cfg.LoginRate)
 	org.NewHandler(a.Org, orgPages, ws, a.Cfg.Province).Routes(mux, api)
+	calendarPages, err := calendar.Pages()
+	if err != nil {
+		return nil, err
+	}
+	calendar.NewHandler(a.Calendar, calendarPages, ws).Routes(mux, api)
 	catalogPages, err := catalog.Pages()
 	if err != nil {
 		return nil, err

@@ -36,8 +36,9 @@ import (
 //	// layer 4
 //	"evaluation": {"org", "calendar", "staff", "catalog", "identity", "license", "exchange", "cases"},
 var depLayers = map[string][]string{
-	"org":   {}, // bottom layer
-	"staff": {"org"},
+	"org":      {}, // bottom layer
+	"calendar": {}, // bottom layer, beside org
+	"staff":    {"org"},
 	// layer 2
 	"catalog":  {"org", "staff"},
 	"identity": {},
