@@ -140,16 +140,21 @@ func (h *Handler) tooMany() error {
 type loginPage struct {
 	ui.Base
 	Username, Next string
-	Error          string
+	Error, Notice  string
 }
 
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) error {
 	next := SafeNext(r.FormValue("next"))
-	if _, ok := CitizenFrom(r.Context()); ok {
+	reauth := r.FormValue("reauth") != ""
+	if _, ok := CitizenFrom(r.Context()); ok && !reauth {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	return h.pages.Render(w, http.StatusOK, "login.html", loginPage{Base: ui.NewBase(r, "登录"), Next: next})
+	page := loginPage{Base: ui.NewBase(r, "登录"), Next: next}
+	if reauth {
+		page.Notice = "该系统要求您重新验证身份，请再次登录。"
+	}
+	return h.pages.Render(w, http.StatusOK, "login.html", page)
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
@@ -167,6 +172,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 			return h.pages.Render(w, web.StatusOf(errs.KindOf(err)), "login.html", page)
 		}
 		return err
+	}
+	if old, err := r.Cookie(CookieName); err == nil {
+		// Signing in again (a system asked for a fresh sign-in) ends the session it replaces.
+		if err := h.svc.Logout(ctx, old.Value); err != nil {
+			h.web.Log.WarnContext(ctx, "ending the replaced session failed", "err", err)
+		}
 	}
 	h.setCookie(w, token, 0)
 	if strings.HasPrefix(page.Next, "/oidc/") {

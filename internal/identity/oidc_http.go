@@ -208,6 +208,14 @@ func (h *OIDCHandler) login(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, h.o.set.LoginPath+"?next="+url.QueryEscape(h.o.loginURL(ar.ID)), http.StatusSeeOther)
 		return nil
 	}
+	if ar.needsFreshSignIn(cz.Session.CreatedAt, h.o.clock()) {
+		if slices.Contains(ar.Prompt, oidc.PromptNone) {
+			op.AuthRequestError(w, r, ar, oidc.ErrLoginRequired(), h.o.provider)
+			return nil
+		}
+		http.Redirect(w, r, h.o.set.LoginPath+"?reauth=1&next="+url.QueryEscape(h.o.loginURL(ar.ID)), http.StatusSeeOther)
+		return nil
+	}
 	scopes := grantable(c, ar.Scopes, cz)
 	prev, err := h.o.consented(ctx, cz.Account.ID, c.ID)
 	if err != nil {

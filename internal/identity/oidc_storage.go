@@ -121,6 +121,19 @@ type authRequest struct {
 	AuthTime                          time.Time
 	ACR                               string
 	IsDone                            bool
+	MaxAge                            int // seconds; -1: none
+}
+
+// needsFreshSignIn reports whether a portal session signed in at signedIn
+// is too old for this request: prompt=login asks for a sign-in after the
+// request was made, max_age for one at most that many seconds ago. A
+// sign-in made during the request satisfies both (auth_time tells the
+// system when it was).
+func (a *authRequest) needsFreshSignIn(signedIn, now time.Time) bool {
+	if signedIn.After(a.CreatedAt) {
+		return false
+	}
+	return slices.Contains(a.Prompt, oidc.PromptLogin) || a.MaxAge >= 0 && now.Sub(signedIn) > time.Duration(a.MaxAge)*time.Second
 }
 
 func (a *authRequest) GetID() string         { return a.ID }
@@ -147,14 +160,14 @@ func (a *authRequest) GetSubject() string                 { return a.Subject }
 func (a *authRequest) Done() bool                         { return a.IsDone }
 
 const authRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode, code_challenge, code_challenge_method,
-	prompt, created_at, expires_at, COALESCE(account_id, ''), acting_for, subject, auth_time, acr, done`
+	prompt, created_at, expires_at, COALESCE(account_id, ''), acting_for, subject, auth_time, acr, done, COALESCE(max_age, -1)`
 
 func scanAuthRequest(sc interface{ Scan(...any) error }) (*authRequest, error) {
 	a := &authRequest{}
 	var scopes, prompt string
 	var authTime sql.NullTime
 	err := sc.Scan(&a.ID, &a.ClientID, &a.RedirectURI, &scopes, &a.State, &a.Nonce, &a.ResponseType, &a.ResponseMode, &a.CodeChallenge,
-		&a.CodeChallengeMethd, &prompt, &a.CreatedAt, &a.ExpiresAt, &a.AccountID, &a.ActingFor, &a.Subject, &authTime, &a.ACR, &a.IsDone)
+		&a.CodeChallengeMethd, &prompt, &a.CreatedAt, &a.ExpiresAt, &a.AccountID, &a.ActingFor, &a.Subject, &authTime, &a.ACR, &a.IsDone, &a.MaxAge)
 	a.Scopes, a.Prompt, a.AuthTime = strings.Fields(scopes), strings.Fields(prompt), authTime.Time
 	return a, err
 }
@@ -201,11 +214,16 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	now := s.o.clock()
 	a := &authRequest{ID: sqldb.NewID(), ClientID: c.ID, RedirectURI: req.RedirectURI, Scopes: orderScopes(scopes), State: req.State, Nonce: req.Nonce,
 		ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode), CodeChallenge: req.CodeChallenge,
-		CodeChallengeMethd: string(req.CodeChallengeMethod), Prompt: req.Prompt, CreatedAt: now, ExpiresAt: now.Add(authRequestTTL)}
+		CodeChallengeMethd: string(req.CodeChallengeMethod), Prompt: req.Prompt, CreatedAt: now, ExpiresAt: now.Add(authRequestTTL), MaxAge: -1}
+	var maxAge any // NULL: none
+	if req.MaxAge != nil {
+		a.MaxAge = int(min(*req.MaxAge, 1<<30))
+		maxAge = a.MaxAge
+	}
 	_, err = s.o.db.W.ExecContext(ctx, `INSERT INTO oidc_auth_requests (id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
-		code_challenge, code_challenge_method, prompt, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		code_challenge, code_challenge_method, prompt, created_at, expires_at, max_age) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		a.ID, a.ClientID, a.RedirectURI, strings.Join(a.Scopes, " "), a.State, a.Nonce, a.ResponseType, a.ResponseMode, a.CodeChallenge,
-		a.CodeChallengeMethd, clip(strings.Join(a.Prompt, " "), 100), a.CreatedAt, a.ExpiresAt)
+		a.CodeChallengeMethd, clip(strings.Join(a.Prompt, " "), 100), a.CreatedAt, a.ExpiresAt, maxAge)
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}

@@ -1,0 +1,66 @@
+package app_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/zitadel/oidc/v3/pkg/client/rp"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"yiwang/internal/platform/sqldb/sqldbtest"
+)
+
+// TestOIDCFreshSignIn: prompt=login and max_age make a signed-in citizen
+// sign in again before the system gets a code; prompt=none then says
+// (with max_age) login_required instead; a recent sign-in satisfies a generous max_age.
+func TestOIDCFreshSignIn(t *testing.T) {
+	e := newOIDCEnv(t, sqldbtest.SQLite(t))
+	p := e.relyingParty(t, "system-a", oidcSecretA, "profile")
+	b := e.browser(t, true)
+	b.signIn(p, "allow") // consent remembered from here on
+	challenge := rp.WithCodeChallenge(oidc.NewSHACodeChallenge(verifier))
+
+	for _, tc := range []struct {
+		name string
+		opts []rp.AuthURLOpt
+	}{
+		{"prompt=login", []rp.AuthURLOpt{rp.WithPrompt(oidc.PromptLogin)}},
+		{"max_age=0", []rp.AuthURLOpt{rp.AuthURLOpt(rp.WithURLParam("max_age", "0"))}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old := b.token()
+			res, _ := b.do("GET", rp.AuthURL("st-r", p, append(tc.opts, challenge)...), nil)
+			res, _ = b.do("GET", res.Header.Get("Location"), nil) // → /oidc/login
+			loc := res.Header.Get("Location")
+			if !strings.HasPrefix(loc, "/login?reauth=1&next=") {
+				t.Fatalf("signed-in browser sent to %q, want a fresh sign-in", loc)
+			}
+			if _, body := b.do("GET", loc, nil); !strings.Contains(body, "重新验证身份") {
+				t.Fatal("the sign-in page does not say why")
+			}
+			u, _ := url.Parse(loc)
+			res, body := b.do("POST", "/login", url.Values{"username": {oidcIDNumber}, "password": {oidcPassword}, "next": {u.Query().Get("next")}})
+			if res.StatusCode != http.StatusOK || !strings.Contains(body, "正在返回") {
+				t.Fatalf("sign-in: %d", res.StatusCode)
+			}
+			q, consented := b.authorize(u.Query().Get("next"), "")
+			if q.Get("code") == "" || q.Get("state") != "st-r" || consented {
+				t.Fatalf("after signing in again: %v (consent asked: %v)", q, consented)
+			}
+			if _, _, err := e.App.Identity.Authenticate(t.Context(), old); err == nil {
+				t.Error("the replaced session still works")
+			}
+		})
+	}
+	res, _ := b.do("GET", rp.AuthURL("st-n", p, rp.WithPrompt(oidc.PromptNone), rp.AuthURLOpt(rp.WithURLParam("max_age", "0")), challenge), nil)
+	res, _ = b.do("GET", res.Header.Get("Location"), nil)
+	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, rpCallback) || !strings.Contains(loc, "error=login_required") {
+		t.Errorf("prompt=none with an old session: %q, want login_required at the callback", loc)
+	}
+	q, _ := b.authorize(rp.AuthURL("st-m", p, rp.AuthURLOpt(rp.WithURLParam("max_age", "3600")), challenge), "")
+	if q.Get("code") == "" {
+		t.Errorf("a recent sign-in and max_age=3600: %v", q)
+	}
+}
