@@ -42,6 +42,8 @@ var depLayers = map[string][]string{
 	// layer 2
 	"catalog":  {"org", "staff"},
 	"identity": {},
+	// layer 3
+	"cases": {"org", "calendar", "catalog", "identity"},
 }
 
 const (

@@ -1,0 +1,144 @@
+package cases
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"yiwang/internal/platform/errs"
+)
+
+// allowed is the state machine written out by hand, independently of the
+// package's tables: "state action role → state". Everything not listed is
+// refused.
+var allowed = map[string]State{
+	"draft submit applicant":           Submitted,
+	"draft withdraw applicant":         Withdrawn,
+	"submitted accept intake":          Accepted,
+	"submitted accept_tolerant intake": Accepted,
+	"submitted refuse intake":          Refused,
+	"submitted request_fix intake":     Correcting,
+	"submitted request_fix handler":    Correcting,
+	"submitted withdraw applicant":     Withdrawn,
+	"correcting resubmit applicant":    Submitted, // or accepted, when the fix interrupted review
+	"correcting withdraw applicant":    Withdrawn,
+	"accepted advance handler":         Accepted,
+	"accepted request_fix intake":      Correcting,
+	"accepted request_fix handler":     Correcting,
+	"accepted special_start handler":   Special,
+	"accepted extend approver":         Accepted,
+	"accepted supply intake":           Accepted,
+	"accepted supply handler":          Accepted,
+	"accepted approve handler":         Approved,
+	"accepted deny handler":            Denied,
+	"accepted withdraw applicant":      Withdrawn,
+	"special special_end handler":      Accepted,
+	"special extend approver":          Special,
+	"special withdraw applicant":       Withdrawn,
+	"approved revoke approver":         Revoked,
+}
+
+var roles = []Role{Applicant, Intake, Handler, Approver, System}
+
+// TestNextEveryStateActionRole checks every state × action × role against
+// the hand-written table, with facts that satisfy every guard.
+func TestNextEveryStateActionRole(t *testing.T) {
+	n := 0
+	for _, s := range States {
+		for _, a := range Actions {
+			for _, r := range roles {
+				n++
+				f := Facts{State: s, Steps: 2, Step: 0, Outstanding: true}
+				if a == Approve || a == Deny {
+					f.Step = 1
+				}
+				got, err := Next(f, a, r)
+				want, ok := allowed[fmt.Sprintf("%s %s %s", s, a, r)]
+				switch {
+				case ok && err != nil:
+					t.Errorf("%s %s by %s: %v, want → %s", s, a, r, err, want)
+				case ok && got != want:
+					t.Errorf("%s %s by %s → %s, want %s", s, a, r, got, want)
+				case !ok && err == nil:
+					t.Errorf("%s %s by %s allowed (→ %s), want refused", s, a, r, got)
+				case !ok && errs.Message(err) == "":
+					t.Errorf("%s %s by %s refused without a message", s, a, r)
+				}
+			}
+		}
+	}
+	if n != len(States)*len(Actions)*len(roles) || n != 750 {
+		t.Fatalf("checked %d combinations", n)
+	}
+	for k := range allowed {
+		if len(strings.Fields(k)) != 3 {
+			t.Fatalf("bad table key %q", k)
+		}
+	}
+}
+
+func TestNextGuards(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    Facts
+		a    Action
+		r    Role
+		want State
+		kind errs.Kind // 0: allowed
+	}{
+		{"correction is told once", Facts{State: Accepted, FixRequested: true, Steps: 2}, RequestFix, Handler, "", errs.Conflict},
+		{"resubmission returns to review when the fix interrupted it", Facts{State: Correcting, FixedFrom: Accepted, Steps: 2}, Resubmit, Applicant, Accepted, 0},
+		{"resubmission before acceptance waits for acceptance", Facts{State: Correcting, FixedFrom: Submitted, Steps: 2}, Resubmit, Applicant, Submitted, 0},
+		{"no advancing past the decision", Facts{State: Accepted, Step: 1, Steps: 2}, Advance, Handler, "", errs.Conflict},
+		{"no decision before the decision step", Facts{State: Accepted, Step: 0, Steps: 2}, Approve, Handler, "", errs.Conflict},
+		{"a one-step workflow decides at once", Facts{State: Accepted, Step: 0, Steps: 1}, Deny, Handler, Denied, 0},
+		{"nothing to supply", Facts{State: Accepted, Steps: 2}, Supply, Handler, "", errs.Conflict},
+		{"one extension", Facts{State: Accepted, Extended: true, Steps: 2}, Extend, Approver, "", errs.Conflict},
+		{"wrong role", Facts{State: Submitted, Steps: 2}, Accept, Applicant, "", errs.Forbidden},
+		{"wrong state", Facts{State: Approved, Steps: 2}, Accept, Intake, "", errs.Conflict},
+		{"unknown action", Facts{State: Submitted, Steps: 2}, "fly", Intake, "", errs.Invalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Next(tc.f, tc.a, tc.r)
+			if tc.kind == 0 && (err != nil || got != tc.want) || tc.kind != 0 && errs.KindOf(err) != tc.kind {
+				t.Errorf("Next = %q, %v; want %q, kind %v", got, err, tc.want, tc.kind)
+			}
+		})
+	}
+}
+
+func TestCodes(t *testing.T) {
+	for _, tc := range []struct {
+		f    Facts
+		a    Action
+		want Code
+	}{
+		{Facts{State: Draft}, Submit, CodeReceived},
+		{Facts{State: Submitted}, AcceptTolerant, CodeAccepted},
+		{Facts{State: Submitted}, Refuse, CodeRefused},
+		{Facts{State: Accepted}, RequestFix, CodeFixStart},
+		{Facts{State: Correcting}, Resubmit, CodeFixEnd},
+		{Facts{State: Accepted, Step: 0}, Advance, CodeHandling},
+		{Facts{State: Accepted, Step: 1}, Advance, 0},
+		{Facts{State: Accepted}, SpecialStart, CodeSpecialStart},
+		{Facts{State: Special}, SpecialEnd, CodeSpecialEnd},
+		{Facts{State: Accepted}, Approve, CodeApproved},
+		{Facts{State: Accepted, Outstanding: true}, Approve, CodeApprovedTolert},
+		{Facts{State: Accepted}, Deny, CodeDenied},
+		{Facts{State: Submitted}, Withdraw, CodeCancelled},
+		{Facts{State: Correcting, FixedFrom: Submitted}, Withdraw, CodeCancelled},
+		{Facts{State: Correcting, FixedFrom: Accepted}, Withdraw, CodeWithdrawn},
+		{Facts{State: Special}, Withdraw, CodeWithdrawn},
+		{Facts{State: Approved}, Revoke, CodeRevoked},
+		{Facts{State: Accepted}, Extend, 0},
+	} {
+		if got := CodeOf(tc.f, tc.a); got != tc.want {
+			t.Errorf("CodeOf(%s in %s) = %d, want %d", tc.a, tc.f.State, got, tc.want)
+		}
+	}
+	for c := CodeReceived; c <= CodeRevoked; c++ {
+		if CodeLabels[c] == "" {
+			t.Errorf("code %d has no label", c)
+		}
+	}
+}
