@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"yiwang/internal/calendar"
+	"yiwang/internal/cases"
 	"yiwang/internal/catalog"
 	"yiwang/internal/config"
 	"yiwang/internal/identity"
@@ -59,6 +60,7 @@ type App struct {
 	Catalog  *catalog.Service
 	Finder   *catalog.Finder
 	Identity *identity.Service
+	Cases    *cases.Service
 	OIDC     *identity.OIDC // OpenID Connect provider (SSO for the vertical systems)
 	Registry *prometheus.Registry
 	started  time.Time
@@ -153,6 +155,8 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 		return nil, err
 	}
 	a.OIDC = oidcP
+	// Cases (办件): notices to applicants go out as SMS through identity's outbox sender.
+	a.Cases = cases.NewService(db, a.Calendar, a.Catalog, a.Identity, identity.OutboxSender{}, cases.Settings{})
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Staff.OnDepartmentMoved)
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Catalog.OnDepartmentMoved)
 	// The item search index is derived data in its own file: rebuilt from

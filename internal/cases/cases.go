@@ -77,20 +77,20 @@ type Role string
 
 // The roles.
 const (
-	Applicant Role = "applicant" // the applicant (or their 经办人)
-	Intake    Role = "intake"    // acceptance staff: the comprehensive window (综合窗口) or the department's 收件
-	Handler   Role = "handler"   // back-office staff of the handling department (审查、决定)
-	Approver  Role = "approver"  // the department's head (负责人): extensions and revocations
-	System    Role = "system"
+	ByApplicant Role = "applicant" // the applicant (or their 经办人)
+	ByIntake    Role = "intake"    // acceptance staff: the comprehensive window (综合窗口) or the department's 收件
+	ByHandler   Role = "handler"   // back-office staff of the handling department (审查、决定)
+	ByApprover  Role = "approver"  // the department's head (负责人): extensions and revocations
+	BySystem    Role = "system"
 )
 
 // actionRoles says who may take each action.
 var actionRoles = map[Action][]Role{
-	Submit: {Applicant}, Resubmit: {Applicant}, Withdraw: {Applicant},
-	Accept: {Intake}, AcceptTolerant: {Intake}, Refuse: {Intake},
-	RequestFix: {Intake, Handler},
-	Advance:    {Handler}, SpecialStart: {Handler}, SpecialEnd: {Handler}, Supply: {Intake, Handler}, Approve: {Handler}, Deny: {Handler},
-	Extend: {Approver}, Revoke: {Approver},
+	Submit: {ByApplicant}, Resubmit: {ByApplicant}, Withdraw: {ByApplicant},
+	Accept: {ByIntake}, AcceptTolerant: {ByIntake}, Refuse: {ByIntake},
+	RequestFix: {ByIntake, ByHandler},
+	Advance:    {ByHandler}, SpecialStart: {ByHandler}, SpecialEnd: {ByHandler}, Supply: {ByIntake, ByHandler}, Approve: {ByHandler}, Deny: {ByHandler},
+	Extend: {ByApprover}, Revoke: {ByApprover},
 }
 
 // transitions is the state machine: from a state, an action leads to a

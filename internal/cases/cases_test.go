@@ -38,7 +38,7 @@ var allowed = map[string]State{
 	"approved revoke approver":         Revoked,
 }
 
-var roles = []Role{Applicant, Intake, Handler, Approver, System}
+var roles = []Role{ByApplicant, ByIntake, ByHandler, ByApprover, BySystem}
 
 // TestNextEveryStateActionRole checks every state × action × role against
 // the hand-written table, with facts that satisfy every guard.
@@ -86,17 +86,17 @@ func TestNextGuards(t *testing.T) {
 		want State
 		kind errs.Kind // 0: allowed
 	}{
-		{"correction is told once", Facts{State: Accepted, FixRequested: true, Steps: 2}, RequestFix, Handler, "", errs.Conflict},
-		{"resubmission returns to review when the fix interrupted it", Facts{State: Correcting, FixedFrom: Accepted, Steps: 2}, Resubmit, Applicant, Accepted, 0},
-		{"resubmission before acceptance waits for acceptance", Facts{State: Correcting, FixedFrom: Submitted, Steps: 2}, Resubmit, Applicant, Submitted, 0},
-		{"no advancing past the decision", Facts{State: Accepted, Step: 1, Steps: 2}, Advance, Handler, "", errs.Conflict},
-		{"no decision before the decision step", Facts{State: Accepted, Step: 0, Steps: 2}, Approve, Handler, "", errs.Conflict},
-		{"a one-step workflow decides at once", Facts{State: Accepted, Step: 0, Steps: 1}, Deny, Handler, Denied, 0},
-		{"nothing to supply", Facts{State: Accepted, Steps: 2}, Supply, Handler, "", errs.Conflict},
-		{"one extension", Facts{State: Accepted, Extended: true, Steps: 2}, Extend, Approver, "", errs.Conflict},
-		{"wrong role", Facts{State: Submitted, Steps: 2}, Accept, Applicant, "", errs.Forbidden},
-		{"wrong state", Facts{State: Approved, Steps: 2}, Accept, Intake, "", errs.Conflict},
-		{"unknown action", Facts{State: Submitted, Steps: 2}, "fly", Intake, "", errs.Invalid},
+		{"correction is told once", Facts{State: Accepted, FixRequested: true, Steps: 2}, RequestFix, ByHandler, "", errs.Conflict},
+		{"resubmission returns to review when the fix interrupted it", Facts{State: Correcting, FixedFrom: Accepted, Steps: 2}, Resubmit, ByApplicant, Accepted, 0},
+		{"resubmission before acceptance waits for acceptance", Facts{State: Correcting, FixedFrom: Submitted, Steps: 2}, Resubmit, ByApplicant, Submitted, 0},
+		{"no advancing past the decision", Facts{State: Accepted, Step: 1, Steps: 2}, Advance, ByHandler, "", errs.Conflict},
+		{"no decision before the decision step", Facts{State: Accepted, Step: 0, Steps: 2}, Approve, ByHandler, "", errs.Conflict},
+		{"a one-step workflow decides at once", Facts{State: Accepted, Step: 0, Steps: 1}, Deny, ByHandler, Denied, 0},
+		{"nothing to supply", Facts{State: Accepted, Steps: 2}, Supply, ByHandler, "", errs.Conflict},
+		{"one extension", Facts{State: Accepted, Extended: true, Steps: 2}, Extend, ByApprover, "", errs.Conflict},
+		{"wrong role", Facts{State: Submitted, Steps: 2}, Accept, ByApplicant, "", errs.Forbidden},
+		{"wrong state", Facts{State: Approved, Steps: 2}, Accept, ByIntake, "", errs.Conflict},
+		{"unknown action", Facts{State: Submitted, Steps: 2}, "fly", ByIntake, "", errs.Invalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Next(tc.f, tc.a, tc.r)

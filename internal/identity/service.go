@@ -75,6 +75,11 @@ func (s *Service) AccountByIDNumber(ctx context.Context, idNumber string) (Accou
 	return getAccount(ctx, s.db.R, `id_number = $1`, strings.ToUpper(strings.TrimSpace(idNumber)))
 }
 
+// AccountByUSCC returns the legal-person account with a 统一社会信用代码.
+func (s *Service) AccountByUSCC(ctx context.Context, uscc string) (Account, error) {
+	return getAccount(ctx, s.db.R, `uscc = $1`, strings.ToUpper(strings.TrimSpace(uscc)))
+}
+
 // lookup finds the account a sign-in name names: an ID number, a credit
 // code or a person's phone.
 func lookup(ctx context.Context, q sqldb.Querier, name string) (Account, error) {

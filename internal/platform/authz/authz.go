@@ -75,15 +75,23 @@ const (
 	// ManageCalendar lets region admins add and edit their region's special
 	// days (地方性节假日) in the working-day calendar; national days need Platform.
 	ManageCalendar Perm = "calendar.manage"
+	// Cases (办件): see them; accept them at a window (受理); handle them in
+	// the back office (审查、决定); approve extensions and revocations (负责人).
+	ViewCases    Perm = "cases.view"
+	AcceptCases  Perm = "cases.accept"
+	HandleCases  Perm = "cases.handle"
+	ApproveCases Perm = "cases.approve"
 )
 
 var rolePerms = map[Role][]Perm{
-	PlatformAdmin: {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, Platform, EditItems, ReviewItems, VerifyIdentity, ManageClients, ManageCalendar},
-	RegionAdmin:   {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, EditItems, ReviewItems, VerifyIdentity, ManageCalendar},
-	DeptAdmin:     {ViewOrg, ManageDepts, ManageStaff, EditItems},
-	WindowClerk:   {ViewOrg, VerifyIdentity},
-	Reviewer:      {ViewOrg},
-	Supervisor:    {ViewOrg, ViewAudit},
+	PlatformAdmin: {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, Platform, EditItems, ReviewItems, VerifyIdentity, ManageClients, ManageCalendar,
+		ViewCases, AcceptCases, HandleCases, ApproveCases},
+	RegionAdmin: {ViewOrg, ManageDepts, ManageHalls, ManageStaff, ViewAudit, EditItems, ReviewItems, VerifyIdentity, ManageCalendar,
+		ViewCases, AcceptCases, HandleCases, ApproveCases},
+	DeptAdmin:   {ViewOrg, ManageDepts, ManageStaff, EditItems, ViewCases, AcceptCases, HandleCases, ApproveCases},
+	WindowClerk: {ViewOrg, VerifyIdentity, ViewCases, AcceptCases},
+	Reviewer:    {ViewOrg, ViewCases, HandleCases},
+	Supervisor:  {ViewOrg, ViewAudit, ViewCases},
 }
 
 // Has reports whether role r carries permission p.

@@ -147,19 +147,23 @@ func TestGrantCovers(t *testing.T) {
 var allPerms = []authz.Perm{
 	authz.ViewOrg, authz.ManageDepts, authz.ManageHalls, authz.ManageStaff, authz.ViewAudit, authz.Platform,
 	authz.EditItems, authz.ReviewItems, authz.VerifyIdentity, authz.ManageClients, authz.ManageCalendar,
+	authz.ViewCases, authz.AcceptCases, authz.HandleCases, authz.ApproveCases,
 }
 
 // intendedPerms is the role → permission table as specified, written out
 // independently of the package's own table.
 var intendedPerms = map[authz.Role]map[authz.Perm]bool{
 	authz.PlatformAdmin: {authz.ViewOrg: true, authz.ManageDepts: true, authz.ManageHalls: true, authz.ManageStaff: true, authz.ViewAudit: true, authz.Platform: true,
-		authz.EditItems: true, authz.ReviewItems: true, authz.VerifyIdentity: true, authz.ManageClients: true, authz.ManageCalendar: true},
+		authz.EditItems: true, authz.ReviewItems: true, authz.VerifyIdentity: true, authz.ManageClients: true, authz.ManageCalendar: true,
+		authz.ViewCases: true, authz.AcceptCases: true, authz.HandleCases: true, authz.ApproveCases: true},
 	authz.RegionAdmin: {authz.ViewOrg: true, authz.ManageDepts: true, authz.ManageHalls: true, authz.ManageStaff: true, authz.ViewAudit: true,
-		authz.EditItems: true, authz.ReviewItems: true, authz.VerifyIdentity: true, authz.ManageCalendar: true},
-	authz.DeptAdmin:   {authz.ViewOrg: true, authz.ManageDepts: true, authz.ManageStaff: true, authz.EditItems: true},
-	authz.WindowClerk: {authz.ViewOrg: true, authz.VerifyIdentity: true},
-	authz.Reviewer:    {authz.ViewOrg: true},
-	authz.Supervisor:  {authz.ViewOrg: true, authz.ViewAudit: true},
+		authz.EditItems: true, authz.ReviewItems: true, authz.VerifyIdentity: true, authz.ManageCalendar: true,
+		authz.ViewCases: true, authz.AcceptCases: true, authz.HandleCases: true, authz.ApproveCases: true},
+	authz.DeptAdmin: {authz.ViewOrg: true, authz.ManageDepts: true, authz.ManageStaff: true, authz.EditItems: true,
+		authz.ViewCases: true, authz.AcceptCases: true, authz.HandleCases: true, authz.ApproveCases: true},
+	authz.WindowClerk: {authz.ViewOrg: true, authz.VerifyIdentity: true, authz.ViewCases: true, authz.AcceptCases: true},
+	authz.Reviewer:    {authz.ViewOrg: true, authz.ViewCases: true, authz.HandleCases: true},
+	authz.Supervisor:  {authz.ViewOrg: true, authz.ViewAudit: true, authz.ViewCases: true},
 }
 
 // regionCovers is the region containment for the grant regions and target

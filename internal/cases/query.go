@@ -1,0 +1,212 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"yiwang/internal/calendar"
+	"yiwang/internal/platform/authz"
+	"yiwang/internal/platform/errs"
+	"yiwang/internal/platform/sqldb"
+)
+
+// Get returns case id for staff member p, who must be able to see it.
+func (s *Service) Get(ctx context.Context, p *authz.Principal, id string) (Case, error) {
+	c, err := getCase(ctx, s.db.R, `id = $1`, id)
+	if err != nil {
+		return Case{}, err
+	}
+	if !p.Can(authz.ViewCases, c.Target()) || c.State == Draft {
+		return Case{}, errNoCase
+	}
+	return c, nil
+}
+
+// Mine returns case id of the applicant's.
+func (s *Service) Mine(ctx context.Context, ap Applicant, id string) (Case, error) {
+	return s.own(ctx, s.db.R, ap, id)
+}
+
+// ByNumber returns the case with a number; the caller decides who may see it.
+func (s *Service) ByNumber(ctx context.Context, number string) (Case, error) {
+	if number = strings.TrimSpace(number); len(number) != 43 {
+		return Case{}, errNoCase
+	}
+	return getCase(ctx, s.db.R, `number = $1`, number)
+}
+
+// Progress is the public progress lookup (办件进度查询): the case with a
+// number, if the applicant's name matches (a number alone tells nothing).
+func (s *Service) Progress(ctx context.Context, number, name string) (Case, error) {
+	c, err := s.ByNumber(ctx, number)
+	if err != nil || c.ApplicantName != strings.TrimSpace(name) {
+		return Case{}, &errs.Error{Kind: errs.NotFound, Op: "cases.Progress", Msg: "未找到该办件：请核对办件编号和申请人名称"}
+	}
+	return c, nil
+}
+
+// Events returns a case's events in order.
+func (s *Service) Events(ctx context.Context, caseID string) ([]Event, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT seq, at, action, code, from_state, to_state, actor_name, actor_role, dept_name, opinion
+		FROM case_events WHERE case_id = $1 ORDER BY seq ASC`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("cases.Events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.Seq, &e.At, &e.Action, &e.Code, &e.From, &e.To, &e.ActorName, &e.ActorRole, &e.DeptName, &e.Opinion); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Materials returns the materials provided with a case.
+func (s *Service) Materials(ctx context.Context, caseID string) ([]Material, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, name, blob_key, sha256, size, content_type, paper_checked, created_at
+		FROM case_materials WHERE case_id = $1 ORDER BY created_at ASC, id ASC`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("cases.Materials: %w", err)
+	}
+	defer rows.Close()
+	var out []Material
+	for rows.Next() {
+		var m Material
+		if err := rows.Scan(&m.ID, &m.Name, &m.BlobKey, &m.SHA256, &m.Size, &m.ContentType, &m.PaperChecked, &m.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MyCases lists the applicant's cases (of the enterprise, when acting for
+// one), newest first.
+func (s *Service) MyCases(ctx context.Context, ap Applicant, page int) ([]Case, int, error) {
+	w := &sqldb.Where{}
+	w.Add("applicant_id = ?", ap.holder().ID)
+	return s.list(ctx, w, `created_at DESC`, page)
+}
+
+// Query filters a staff work queue.
+type Query struct {
+	State string // one state, "open" (not final; the default) or "all"
+	Alert Alert  // only cases with this alert (yellow, red), computed today
+	Q     string // part of the number, item or applicant name
+	Page  int
+}
+
+// Queue lists the cases p may see, open ones by time left (paused and
+// not yet accepted ones last), at most 50 a page.
+func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Case, int, error) {
+	w := &sqldb.Where{}
+	w.Add("state <> ?", Draft)
+	switch q.State {
+	case "", "open":
+		w.AddIn("state", []string{string(Submitted), string(Correcting), string(Accepted), string(Special)})
+	case "all":
+	default:
+		w.Add("state = ?", q.State)
+	}
+	today := calendar.DateOf(s.now())
+	switch q.Alert {
+	case AlertRed:
+		w.Add("promised_due < ?", today)
+		w.Add("state = ?", Accepted)
+	case AlertYellow:
+		sched, err := s.cal.Schedule(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		// Yellow: at most WarnDays working days left, not yet overdue.
+		limit, err := sched.AddWorkdays("", today, s.set.WarnDays)
+		if err != nil {
+			return nil, 0, err
+		}
+		w.Add("promised_due >= ?", today)
+		w.Add("promised_due <= ?", limit)
+		w.Add("state = ?", Accepted)
+	}
+	if t := strings.TrimSpace(q.Q); t != "" {
+		like := "%" + sqldb.EscapeLike(t) + "%"
+		w.Add(`(number LIKE ? ESCAPE '\' OR item_name LIKE ? ESCAPE '\' OR applicant_name LIKE ? ESCAPE '\')`, like, like, like)
+	}
+	cond, args := p.Filter(authz.ViewCases, "region_code", "dept_path", w.Next())
+	w.AddNumbered(cond, args)
+	return s.list(ctx, w, `promised_due IS NULL, promised_due ASC, submitted_at ASC`, q.Page)
+}
+
+func (s *Service) list(ctx context.Context, w *sqldb.Where, order string, page int) ([]Case, int, error) {
+	const perPage = 50
+	var total int
+	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases`+w.String(), w.Args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("cases.list: %w", err)
+	}
+	clause, args := w.Page(perPage, (sqldb.ClampPage(page)-1)*perPage)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases`+w.String()+` ORDER BY `+order+clause, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("cases.list: %w", err)
+	}
+	defer rows.Close()
+	var out []Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, c)
+	}
+	return out, total, rows.Err()
+}
+
+// Overdue is the count of overdue cases of one department.
+type Overdue struct {
+	DeptName, Region string
+	Open, Overdue    int
+}
+
+// OverdueByDept counts, per department p may see, the open cases and those
+// past their promised due date, worst first.
+func (s *Service) OverdueByDept(ctx context.Context, p *authz.Principal) ([]Overdue, error) {
+	today := calendar.DateOf(s.now())
+	w := &sqldb.Where{}
+	w.AddIn("state", []string{string(Accepted), string(Special), string(Correcting)})
+	cond, args := p.Filter(authz.ViewCases, "region_code", "dept_path", w.Next())
+	w.AddNumbered(cond, args)
+	n := w.Next()
+	rows, err := s.db.R.QueryContext(ctx, fmt.Sprintf(`SELECT dept_name, region_code, COUNT(*),
+		SUM(CASE WHEN state = 'accepted' AND promised_due < $%d THEN 1 ELSE 0 END) FROM cases%s
+		GROUP BY dept_name, region_code ORDER BY 4 DESC, 3 DESC LIMIT 200`, n, w.String()), append(w.Args, today)...)
+	if err != nil {
+		return nil, fmt.Errorf("cases.OverdueByDept: %w", err)
+	}
+	defer rows.Close()
+	var out []Overdue
+	for rows.Next() {
+		var o Overdue
+		if err := rows.Scan(&o.DeptName, &o.Region, &o.Open, &o.Overdue); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// AlertOf is c's alert today.
+func (s *Service) AlertOf(ctx context.Context, c Case) (Alert, int, error) {
+	if c.State == Submitted {
+		return AlertPending, 0, nil
+	}
+	if c.State != Accepted && c.State != Special && c.State != Correcting {
+		return AlertNone, 0, nil
+	}
+	sched, err := s.cal.Schedule(ctx)
+	if err != nil {
+		return AlertNone, 0, err
+	}
+	return AlertOf(sched, c.Region, Dues{Legal: c.LegalDue, Promised: c.PromisedDue, Paused: c.State.Paused() && !c.AcceptedAt.IsZero()}, s.now(), s.set.WarnDays)
+}

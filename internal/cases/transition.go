@@ -1,0 +1,281 @@
+package cases
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"yiwang/internal/calendar"
+	"yiwang/internal/platform/audit"
+	"yiwang/internal/platform/authz"
+	"yiwang/internal/platform/errs"
+	"yiwang/internal/platform/outbox"
+	"yiwang/internal/platform/sqldb"
+)
+
+// Actor is who takes an action.
+type Actor struct {
+	ID, Name string
+	Role     Role
+	Staff    bool // a staff member (a clerk filing for a walk-in acts as the applicant's hand)
+}
+
+// Input is what an action carries.
+type Input struct {
+	Opinion string    // 办理意见: the reason for refusals, corrections, denials, revocations, special procedures, extensions
+	Items   []string  // correction: everything to fix; 容缺受理: the materials still owed
+	Days    int       // extension: days granted
+	By      time.Time // 容缺受理: the date by which the owed materials must come
+}
+
+func invalid(op, field, msg string) error {
+	return &errs.Error{Kind: errs.Invalid, Op: op, Msg: msg, Fields: map[string]string{field: msg}}
+}
+
+// check validates in for action a.
+func (in *Input) check(a Action, today time.Time) error {
+	const op = "cases.Input.check"
+	in.Opinion = strings.TrimSpace(in.Opinion)
+	var items []string
+	for _, it := range in.Items {
+		if it = strings.TrimSpace(it); it != "" {
+			items = append(items, it)
+		}
+	}
+	in.Items = items
+	switch {
+	case NeedsOpinion(a) && in.Opinion == "":
+		return invalid(op, "opinion", "请填写办理意见（理由）")
+	case utf8.RuneCountInString(in.Opinion) > 1000 || !utf8.ValidString(in.Opinion):
+		return invalid(op, "opinion", "办理意见不能超过1000个字")
+	case len(in.Items) > 50:
+		return invalid(op, "items", "所列事项不能超过50项")
+	}
+	for _, it := range in.Items {
+		if utf8.RuneCountInString(it) > 200 {
+			return invalid(op, "items", "每项不能超过200个字")
+		}
+	}
+	switch a {
+	case RequestFix:
+		if len(in.Items) == 0 {
+			return invalid(op, "items", "请一次性列明需要补正的全部内容")
+		}
+	case AcceptTolerant:
+		if len(in.Items) == 0 {
+			return invalid(op, "items", "请列明容缺后补的材料")
+		}
+		if in.By.IsZero() || calendar.DateOf(in.By).Before(calendar.DateOf(today)) {
+			return invalid(op, "by", "请填写不早于今天的补齐期限")
+		}
+	case Extend:
+		if in.Days < 1 || in.Days > 60 {
+			return invalid(op, "days", "延期天数应在1至60之间")
+		}
+	}
+	return nil
+}
+
+// transition applies action a by actor to c (loaded in tx, c.Version the
+// version the actor saw), records the event, audit entry, outbox message
+// and notice, and returns the case as saved.
+func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, actor Actor, in Input, now time.Time) (Case, error) {
+	const op = "cases.transition"
+	facts := c.Facts()
+	to, err := Next(facts, a, actor.Role)
+	if err != nil {
+		return Case{}, err
+	}
+	if err := in.check(a, now); err != nil {
+		return Case{}, err
+	}
+	code := CodeOf(facts, a)
+	from := c.State
+	switch a {
+	case Submit:
+		if c.Number, err = nextNumber(ctx, tx, c.ItemCode, calendar.DateOf(now)); err != nil {
+			return Case{}, err
+		}
+		c.SubmittedAt = now
+	case Accept, AcceptTolerant:
+		c.AcceptedAt = now
+		if a == AcceptTolerant {
+			c.Outstanding, c.SupplyBy = in.Items, calendar.DateOf(in.By)
+		}
+	case RequestFix:
+		c.FixRequested, c.FixedFrom, c.FixItems = true, c.State, in.Items
+		if c.State == Accepted {
+			c.Pauses = append(c.Pauses, Pause{From: now})
+		}
+	case Resubmit, SpecialEnd:
+		closePause(&c, now)
+	case SpecialStart:
+		c.Pauses = append(c.Pauses, Pause{From: now})
+	case Advance:
+		c.Step++
+	case Extend:
+		c.Extension = in.Days
+	case Supply:
+		c.Outstanding, c.SupplyBy = []string{}, time.Time{}
+	case Approve, Deny, Refuse:
+		c.DecidedAt = now
+	case Withdraw:
+		closePause(&c, now)
+	}
+	c.State = to
+	if !c.AcceptedAt.IsZero() && !to.Final() {
+		sched, err := s.cal.Schedule(ctx)
+		if err != nil {
+			return Case{}, err
+		}
+		d, err := c.Clock().Dues(sched)
+		if err != nil {
+			return Case{}, err
+		}
+		c.LegalDue, c.PromisedDue = d.Legal, d.Promised
+	}
+	if c, err = save(ctx, tx, c, now); err != nil {
+		return Case{}, err
+	}
+	var seq int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM case_events WHERE case_id = $1`, c.ID).Scan(&seq); err != nil {
+		return Case{}, fmt.Errorf("%s: %w", op, err)
+	}
+	detail := map[string]any{}
+	if len(in.Items) > 0 {
+		detail["items"] = in.Items
+	}
+	if in.Days > 0 {
+		detail["days"] = in.Days
+	}
+	dept := ""
+	if actor.Staff {
+		dept = c.DeptName
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO case_events (id, case_id, seq, at, action, code, from_state, to_state, actor_id, actor_name, actor_role,
+		dept_name, opinion, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		sqldb.NewID(), c.ID, seq, now, a, code, from, to, actor.ID, actor.Name, actor.Role, dept, in.Opinion, js(detail)); err != nil {
+		return Case{}, fmt.Errorf("%s: event: %w", op, err)
+	}
+	if err := audit.Write(ctx, tx, audit.Entry{Action: "cases.case." + string(a), TargetType: "case", TargetID: c.ID, Region: c.Region, DeptPath: c.DeptPath,
+		Detail: map[string]any{"number": c.Number, "from": from, "to": to, "code": code}}); err != nil {
+		return Case{}, err
+	}
+	if _, err := outbox.Enqueue(ctx, tx, TopicChanged, Changed{ID: c.ID, Number: c.Number, ItemCode: c.ItemCode, Action: a, Code: code, State: to,
+		ApplicantID: c.ApplicantID}); err != nil {
+		return Case{}, err
+	}
+	if text := notice(c, a, in); text != "" && c.ApplicantPhone != "" {
+		if err := s.notify.Send(ctx, tx, c.ApplicantPhone, text); err != nil {
+			return Case{}, err
+		}
+	}
+	return c, nil
+}
+
+func closePause(c *Case, now time.Time) {
+	if n := len(c.Pauses); n > 0 && c.Pauses[n-1].To.IsZero() {
+		c.Pauses[n-1].To = now
+	}
+}
+
+// notice is the text message an applicant gets for an action ("" for none).
+func notice(c Case, a Action, in Input) string {
+	head := "【一网通办】您申请的“" + c.ItemName + "”（办件编号" + c.Number + "）"
+	switch a {
+	case Submit:
+		return head + "已提交，请留意受理结果。"
+	case Accept, AcceptTolerant:
+		msg := head + "已受理"
+		if !c.PromisedDue.IsZero() {
+			msg += "，承诺于" + c.PromisedDue.Format("2006年1月2日") + "前办结"
+		}
+		if a == AcceptTolerant {
+			msg += "；请于" + c.SupplyBy.Format("2006年1月2日") + "前补齐：" + strings.Join(in.Items, "、")
+		}
+		return msg + "。"
+	case Refuse:
+		return head + "不予受理，理由：" + in.Opinion + "。"
+	case RequestFix:
+		return head + "需要补正材料，请登录查看补正告知书并一次性补正。"
+	case Extend:
+		return head + "经批准延期" + fmt.Sprint(in.Days) + "天办理。"
+	case Approve:
+		return head + "已办结（准予），请登录查看结果。"
+	case Deny:
+		return head + "已办结（不予许可），理由：" + in.Opinion + "。"
+	case Revoke:
+		return head + "的决定已被撤销，理由：" + in.Opinion + "。"
+	}
+	return ""
+}
+
+// staffRole is the role p holds over c for action a, by the permission
+// each role needs; System when none (Next then refuses).
+func staffRole(p *authz.Principal, c Case, a Action) Role {
+	for _, r := range actionRoles[a] {
+		var perm authz.Perm
+		switch r {
+		case ByIntake:
+			perm = authz.AcceptCases
+		case ByHandler:
+			perm = authz.HandleCases
+		case ByApprover:
+			perm = authz.ApproveCases
+		default:
+			continue
+		}
+		if p.Can(perm, c.Target()) {
+			return r
+		}
+	}
+	return BySystem
+}
+
+// StaffAct takes action a on case id for staff member p, who saw the case
+// at version.
+func (s *Service) StaffAct(ctx context.Context, p *authz.Principal, id string, a Action, in Input, version int) (Case, error) {
+	var out Case
+	err := sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		c, err := getCase(ctx, tx, `id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if !p.Can(authz.ViewCases, c.Target()) || c.State == Draft {
+			return errNoCase
+		}
+		c.Version = version
+		out, err = s.transition(ctx, tx, c, a, Actor{ID: p.UserID, Name: p.Name, Role: staffRole(p, c, a), Staff: true}, in, s.now())
+		return err
+	})
+	return out, err
+}
+
+// ApplicantAct takes action a (submit, resubmit, withdraw) on the
+// applicant's case id, seen at version. A resubmission may carry new form
+// data (nil keeps the old).
+func (s *Service) ApplicantAct(ctx context.Context, ap Applicant, id string, a Action, form map[string]string, in Input, version int) (Case, error) {
+	if form != nil {
+		form = cleanForm(form)
+		if err := checkForm(form); err != nil {
+			return Case{}, err
+		}
+	}
+	var out Case
+	err := sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		c, err := s.own(ctx, tx, ap, id)
+		if err != nil {
+			return err
+		}
+		if form != nil && (c.State == Draft || c.State == Correcting) {
+			c.Form = form
+		}
+		c.Version = version
+		out, err = s.transition(ctx, tx, c, a, Actor{ID: "account:" + ap.Account.ID, Name: ap.Account.Name, Role: ByApplicant}, in, s.now())
+		return err
+	})
+	return out, err
+}
