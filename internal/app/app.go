@@ -216,6 +216,11 @@ func (a *App) routes() (http.Handler, error) {
 	}
 	identityH := identity.NewHandler(a.Identity, identityPages, ws, a.Cfg.SecureCookies(), a.Cfg.LoginRate)
 	identityH.Routes(mux)
+	casesPages, err := cases.Pages()
+	if err != nil {
+		return nil, err
+	}
+	cases.NewHandler(a.Cases, a.Identity, casesPages, ws, a.Cfg.BaseURL).Routes(mux, api)
 	// OIDC provider: endpoints, sign-in and consent steps, console client pages.
 	oidcPages, err := identity.OIDCPages()
 	if err != nil {

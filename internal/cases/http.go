@@ -1,0 +1,59 @@
+package cases
+
+import (
+	"embed"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"yiwang/internal/calendar"
+	"yiwang/internal/identity"
+	"yiwang/internal/platform/web"
+	"yiwang/internal/ui"
+)
+
+//go:embed templates/*.html
+var templatesFS embed.FS
+
+// Pages parses the cases templates.
+func Pages() (*ui.Pages, error) {
+	return ui.NewPagesDir(templatesFS, "templates", template.FuncMap{
+		"stateLabel":   func(s State) string { return StateLabels[s] },
+		"actionLabel":  func(a Action) string { return ActionLabels[a] },
+		"codeLabel":    func(c Code) string { return CodeLabels[c] },
+		"alertLabel":   func(a Alert) string { return AlertLabels[a] },
+		"channelLabel": func(c Channel) string { return ChannelLabels[c] },
+		"unitLabel":    func(u calendar.Unit) string { return u.Label() },
+		// day shows a due date (midnight UTC of a China date) as a date.
+		"day": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.Format("2006-01-02")
+		},
+	})
+}
+
+// Handler serves the cases pages (applicant and staff) and API.
+type Handler struct {
+	svc     *Service
+	ids     *identity.Service
+	pages   *ui.Pages
+	web     *web.Server
+	baseURL string // absolute URL prefix for QR codes on notices; empty: from the request
+}
+
+// NewHandler returns the cases handler.
+func NewHandler(svc *Service, ids *identity.Service, pages *ui.Pages, ws *web.Server, baseURL string) *Handler {
+	return &Handler{svc: svc, ids: ids, pages: pages, web: ws, baseURL: baseURL}
+}
+
+// Routes registers the cases routes: the JSON API and the applicant's
+// pages (http_applicant.go), the staff console (http_staff.go).
+func (h *Handler) Routes(mux *http.ServeMux, api huma.API) {
+	h.apiRoutes(api)
+	h.applicantRoutes(mux)
+	h.staffRoutes(mux)
+}
