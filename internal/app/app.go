@@ -156,7 +156,7 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 	}
 	a.OIDC = oidcP
 	// Cases (办件): notices to applicants go out as SMS through identity's outbox sender.
-	a.Cases = cases.NewService(db, a.Calendar, a.Catalog, a.Identity, identity.OutboxSender{}, cases.Settings{})
+	a.Cases = cases.NewService(db, a.Calendar, a.Catalog, a.Identity, identity.OutboxSender{}, cases.Settings{WarnDays: cfg.CaseWarnDays})
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Staff.OnDepartmentMoved)
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Catalog.OnDepartmentMoved)
 	// The item search index is derived data in its own file: rebuilt from

@@ -39,6 +39,7 @@ type Config struct {
 	MetricsToken     string        // bearer token required for /metrics; empty: no token
 	OIDCSecret       string        // encrypts the OIDC signing keys at rest; empty: stored in the clear
 	OIDCKeyRotation  time.Duration // how long an OIDC signing key signs before the next takes over
+	CaseWarnDays     int           // working days before a case's promised due date that it shows yellow
 	TrustProxy       bool          // take the client address from X-Forwarded-For
 	Province         string        // GB/T 2260 code of the province this platform serves
 	SiteName         string        // the portal's name, shown in every page header
@@ -167,6 +168,9 @@ var Options = []Option{
 	{Key: "oidc_key_rotation", Default: "720h", Help: "单点登录签名密钥的轮换周期",
 		set: durationSetter(func(c *Config) *time.Duration { return &c.OIDCKeyRotation }, time.Hour, 8760*time.Hour),
 		get: func(c *Config) string { return c.OIDCKeyRotation.String() }},
+	{Key: "case_warn_days", Default: "2", Help: "办件承诺时限前多少个工作日开始黄色预警",
+		set: intSetter(func(c *Config) *int { return &c.CaseWarnDays }, 1, 30),
+		get: func(c *Config) string { return strconv.Itoa(c.CaseWarnDays) }},
 	{Key: "province", Default: "150000", Help: "本平台服务的省级行政区划代码 (GB/T 2260)",
 		set: func(c *Config, v string) error {
 			if len(v) != 6 || v[2:] != "0000" || strings.Trim(v, "0123456789") != "" || v[:2] == "00" {
