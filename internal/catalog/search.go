@@ -3,9 +3,13 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"sync"
 
+	"yiwang/internal/org"
 	"yiwang/internal/platform/outbox"
 	"yiwang/internal/platform/search"
 	"yiwang/internal/platform/sqldb"
@@ -165,15 +169,27 @@ func (f *Finder) Search(ctx context.Context, q search.Query) (SearchResult, erro
 			return SearchResult{}, err
 		}
 		byCode[code] = r
-		depts, regions = append(depts, r.dept), append(regions, r.region)
+		if !slices.Contains(depts, r.dept) {
+			depts = append(depts, r.dept)
+		}
+		if !slices.Contains(regions, r.region) {
+			regions = append(regions, r.region)
+		}
 	}
+	err = rows.Err()
 	rows.Close()
-	refs, err := f.svc.org.DepartmentRefs(ctx, depts)
 	if err != nil {
-		return SearchResult{}, err
+		return SearchResult{}, fmt.Errorf("catalog.Finder.Search: %w", err)
 	}
-	names, err := f.svc.org.RegionNames(ctx, regions)
-	if err != nil {
+	// The two look-ups are independent: one round trip of waiting, not two.
+	var refs map[string]org.DeptRef
+	var names map[string]string
+	var refsErr, namesErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { refs, refsErr = f.svc.org.DepartmentRefs(ctx, depts) })
+	names, namesErr = f.svc.org.RegionNames(ctx, regions)
+	wg.Wait()
+	if err := errors.Join(refsErr, namesErr); err != nil {
 		return SearchResult{}, err
 	}
 	for _, h := range res.Hits {
