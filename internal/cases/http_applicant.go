@@ -1,13 +1,703 @@
 package cases
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"yiwang/internal/catalog"
+	"yiwang/internal/identity"
+	"yiwang/internal/platform/errs"
+	"yiwang/internal/platform/web"
+	"yiwang/internal/ui"
 )
 
-// apiRoutes registers /api/v1/cases.
-func (h *Handler) apiRoutes(api huma.API) {}
+// This file is the applicant's side of cases: the JSON API for a signed-in
+// citizen (/api/v1/cases), the online application form, "my cases" with
+// correction, resubmission and withdrawal, and the public progress lookup.
+
+// ---- the application form ----
+
+// formField is one field of an online application form (办件表单). It has
+// the shape of catalog.FormField, which items will carry; until they do,
+// every item is applied for with genericForm.
+type formField struct {
+	Key      string
+	Label    string
+	Type     string // text, address, number, date, choice
+	Required bool
+	Options  []string // choice
+	Max      int      // text and address: most characters
+	Hint     string
+}
+
+// genericForm is the form of an item that defines none: the reason for
+// applying and a note.
+var genericForm = []formField{
+	{Key: "reason", Label: "申请事由", Type: "text", Required: true, Max: 500, Hint: "简要说明申请的原因和需求"},
+	{Key: "note", Label: "备注", Type: "text", Max: 500, Hint: "其他需要说明的情况（选填）"},
+}
+
+// formOf is the application form of item it.
+func formOf(catalog.Item) []formField { return genericForm }
+
+// validateForm checks values against fields. It returns the values filled
+// in correctly (trimmed, empty ones left out) and a zh-CN message per
+// field key for the others; a key no field defines is refused under "_".
+// For a draft, required fields may still be empty.
+func validateForm(fields []formField, values map[string]string, draft bool) (map[string]string, map[string]string) {
+	out, bad := map[string]string{}, map[string]string{}
+	for k := range values {
+		if !slices.ContainsFunc(fields, func(f formField) bool { return f.Key == k }) {
+			bad["_"] = "表单含有未定义的字段"
+		}
+	}
+	for _, f := range fields {
+		v := values[f.Key]
+		if !utf8.ValidString(v) {
+			bad[f.Key] = f.Label + "含无效字符"
+			continue
+		}
+		v = strings.TrimSpace(strings.ReplaceAll(v, "\r\n", "\n"))
+		if v == "" {
+			if f.Required && !draft {
+				bad[f.Key] = "请填写" + f.Label
+			}
+			continue
+		}
+		limit := f.Max
+		if limit <= 0 {
+			limit = 500
+		}
+		if n := utf8.RuneCountInString(v); n > limit {
+			bad[f.Key] = fmt.Sprintf("%s不能超过%d个字（现有%d个字）", f.Label, limit, n)
+			continue
+		}
+		if strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) {
+			bad[f.Key] = f.Label + "含不能显示的字符"
+			continue
+		}
+		if f.Type == "choice" && !slices.Contains(f.Options, v) {
+			bad[f.Key] = f.Label + "只能从给定选项中选择"
+			continue
+		}
+		out[f.Key] = v
+	}
+	return out, bad
+}
+
+// formValues reads the fields' values from a posted form.
+func formValues(fields []formField, r *http.Request) map[string]string {
+	out := map[string]string{}
+	for _, f := range fields {
+		if v, ok := r.PostForm[f.Key]; ok && len(v) > 0 {
+			out[f.Key] = v[0]
+		}
+	}
+	return out
+}
+
+// formError is the Invalid error of a form with field messages bad.
+func formError(op string, bad map[string]string) error {
+	msg := "申请表填写有误，请按提示修改"
+	if m, ok := bad["_"]; ok && len(bad) == 1 {
+		msg = m
+	}
+	return &errs.Error{Kind: errs.Invalid, Op: op, Msg: msg, Fields: bad}
+}
+
+// ---- who is applying ----
+
+// sees reports whether the signed-in applicant may see c: it is theirs, or
+// the enterprise's they act for.
+func (ap Applicant) sees(c Case) bool {
+	return c.ApplicantID == ap.Account.ID || ap.Acting != nil && c.ApplicantID == ap.Acting.ID
+}
+
+// applicantOf returns the signed-in citizen of ctx as an applicant.
+func applicantOf(ctx context.Context) (Applicant, bool) {
+	cz, ok := identity.CitizenFrom(ctx)
+	if !ok {
+		return Applicant{}, false
+	}
+	return Applicant{Account: cz.Account, Acting: cz.Acting}, true
+}
+
+var errSignIn = &errs.Error{Kind: errs.Unauthenticated, Op: "cases.api", Msg: "请先登录"}
+
+// signedIn returns the signed-in applicant, or redirects r to the sign-in
+// page (to come back to target, r's own page when "") and reports false.
+func signedIn(w http.ResponseWriter, r *http.Request, target string) (Applicant, bool) {
+	ap, ok := applicantOf(r.Context())
+	if !ok {
+		if target == "" {
+			target = r.URL.RequestURI()
+		}
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(identity.SafeNext(target)), http.StatusSeeOther)
+	}
+	return ap, ok
+}
+
+// whoView is the applicant as the application form shows them.
+type whoView struct {
+	Name, IDNumber   string // the person, ID number masked
+	Enterprise, USCC string // the enterprise acted for, if any
+}
+
+func whoOf(ap Applicant) whoView {
+	v := whoView{Name: ap.Account.Name, IDNumber: ap.Account.MaskedIDNumber()}
+	if ap.Account.Kind == identity.Legal {
+		v = whoView{Enterprise: ap.Account.Name, USCC: ap.Account.USCC}
+	}
+	if ap.Acting != nil {
+		v.Enterprise, v.USCC = ap.Acting.Name, ap.Acting.USCC
+	}
+	return v
+}
+
+// ---- JSON API ----
+
+// caseJSON is a case as its applicant reads it through the API.
+type caseJSON struct {
+	ID          string     `json:"id" doc:"办件标识"`
+	Number      string     `json:"number" doc:"办件编号（提交后生成，草稿为空）"`
+	Status      State      `json:"status" enum:"draft,submitted,correcting,accepted,special,approved,denied,refused,withdrawn,revoked" doc:"办件状态"`
+	StatusLabel string     `json:"status_label" doc:"办件状态（中文）"`
+	ItemCode    string     `json:"item_code" doc:"事项实施编码"`
+	ItemName    string     `json:"item_name" doc:"事项名称"`
+	Department  string     `json:"department" doc:"办理部门"`
+	Channel     Channel    `json:"channel" enum:"online,window" doc:"申请渠道"`
+	SubmittedAt *time.Time `json:"submitted_at" doc:"提交时间"`
+	AcceptedAt  *time.Time `json:"accepted_at" doc:"受理时间"`
+	DecidedAt   *time.Time `json:"decided_at" doc:"办结时间"`
+	LegalDue    *string    `json:"legal_due" format:"date" doc:"法定办结日期（受理后计算，计时暂停时为空）"`
+	PromisedDue *string    `json:"promised_due" format:"date" doc:"承诺办结日期（受理后计算，计时暂停时为空）"`
+	FixItems    []string   `json:"fix_items" doc:"补正告知要求补正的内容"`
+	Outstanding []string   `json:"outstanding" doc:"容缺受理后尚待补齐的材料"`
+	SupplyBy    *string    `json:"supply_by" format:"date" doc:"容缺材料补齐期限"`
+	Version     int        `json:"version" doc:"版本号（乐观并发控制）"`
+	Events      []Event    `json:"events" doc:"办件过程信息"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func dayPtr(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	d := t.Format(time.DateOnly)
+	return &d
+}
+
+func toJSON(c Case, evs []Event) caseJSON {
+	if evs == nil {
+		evs = []Event{}
+	}
+	return caseJSON{ID: c.ID, Number: c.Number, Status: c.State, StatusLabel: StateLabels[c.State], ItemCode: c.ItemCode, ItemName: c.ItemName,
+		Department: c.DeptName, Channel: c.Channel, SubmittedAt: timePtr(c.SubmittedAt), AcceptedAt: timePtr(c.AcceptedAt),
+		DecidedAt: timePtr(c.DecidedAt), LegalDue: dayPtr(c.LegalDue), PromisedDue: dayPtr(c.PromisedDue), FixItems: nonNil(c.FixItems),
+		Outstanding: nonNil(c.Outstanding), SupplyBy: dayPtr(c.SupplyBy), Version: c.Version, Events: evs}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+type createCaseInput struct {
+	Body struct {
+		ItemCode string            `json:"item_code" minLength:"1" maxLength:"64" doc:"事项实施编码"`
+		Form     map[string]string `json:"form,omitempty" maxProperties:"100" doc:"申请表：字段标识 → 填写内容（通用表单为 reason 申请事由、note 备注）"`
+		Submit   bool              `json:"submit,omitempty" doc:"true：保存后立即提交；false：只保存草稿"`
+	}
+}
+
+type createCaseOutput struct {
+	Location string `header:"Location" doc:"提交后为办件的接口地址"`
+	Body     caseJSON
+}
+
+type caseNumberInput struct {
+	Number string `path:"number" minLength:"1" maxLength:"64" doc:"办件编号"`
+}
+
+type caseOutput struct{ Body caseJSON }
+
+type caseEventsOutput struct {
+	Body struct {
+		Number     string    `json:"number" doc:"办件编号"`
+		ItemCode   string    `json:"item_code" doc:"事项实施编码"`
+		Status     State     `json:"status" doc:"办件状态"`
+		ExportedAt time.Time `json:"exported_at" doc:"导出时间"`
+		Events     []Event   `json:"events" doc:"办件过程信息，按顺序"`
+	}
+}
+
+// apiRoutes registers /api/v1/cases: a signed-in citizen (the portal's
+// session cookie) files and follows their own cases.
+func (h *Handler) apiRoutes(api huma.API) {
+	tags := []string{"办件"}
+	huma.Register(api, huma.Operation{OperationID: "create-case", Method: http.MethodPost, Path: "/api/v1/cases",
+		Summary: "网上申请：保存草稿或提交", Description: "以当前登录的账号（或其正在代办的单位）为申请人。submit 为 true 时保存后立即提交并生成办件编号。",
+		Tags: tags, DefaultStatus: http.StatusCreated, Errors: []int{401, 403, 404, 409, 422}}, h.apiCreate)
+	huma.Register(api, huma.Operation{OperationID: "get-case", Method: http.MethodGet, Path: "/api/v1/cases/{number}",
+		Summary: "查看本人办件", Description: "只有申请人本人（或其代办的单位）可以查看；其他人得到 404。", Tags: tags, Errors: []int{401, 404}}, h.apiGet)
+	huma.Register(api, huma.Operation{OperationID: "get-case-events", Method: http.MethodGet, Path: "/api/v1/cases/{number}/events",
+		Summary: "导出办件过程信息", Description: "按国家办件状态代码导出办件的全部过程信息，供上报使用。", Tags: tags, Errors: []int{401, 404}}, h.apiEvents)
+}
+
+func (h *Handler) apiCreate(ctx context.Context, in *createCaseInput) (*createCaseOutput, error) {
+	const op = "cases.apiCreate"
+	ap, ok := applicantOf(ctx)
+	if !ok {
+		return nil, errSignIn
+	}
+	code := strings.TrimSpace(in.Body.ItemCode)
+	_, it, err := h.svc.newCase(ctx, code, ap, Online, nil)
+	if err != nil {
+		return nil, err
+	}
+	form, bad := validateForm(formOf(it), in.Body.Form, !in.Body.Submit)
+	if len(bad) > 0 {
+		fields := map[string]string{}
+		for k, v := range bad {
+			if k == "_" {
+				fields["body.form"] = v
+			} else {
+				fields["body.form."+k] = v
+			}
+		}
+		return nil, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "申请表填写有误", Fields: fields}
+	}
+	c, err := h.svc.Draft(ctx, ap, code, form)
+	if err != nil {
+		return nil, err
+	}
+	out := &createCaseOutput{}
+	if in.Body.Submit {
+		if c, err = h.svc.ApplicantAct(ctx, ap, c.ID, Submit, nil, Input{}, c.Version); err != nil {
+			return nil, err
+		}
+		out.Location = "/api/v1/cases/" + c.Number
+	}
+	evs, err := h.svc.Events(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out.Body = toJSON(c, evs)
+	return out, nil
+}
+
+// visible returns the case with number if the signed-in citizen may see it.
+func (h *Handler) visible(ctx context.Context, number string) (Case, error) {
+	ap, ok := applicantOf(ctx)
+	if !ok {
+		return Case{}, errSignIn
+	}
+	c, err := h.svc.ByNumber(ctx, number)
+	if err != nil {
+		return Case{}, err
+	}
+	if !ap.sees(c) {
+		return Case{}, errNoCase
+	}
+	return c, nil
+}
+
+func (h *Handler) apiGet(ctx context.Context, in *caseNumberInput) (*caseOutput, error) {
+	c, err := h.visible(ctx, in.Number)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := h.svc.Events(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &caseOutput{Body: toJSON(c, evs)}, nil
+}
+
+func (h *Handler) apiEvents(ctx context.Context, in *caseNumberInput) (*caseEventsOutput, error) {
+	c, err := h.visible(ctx, in.Number)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := h.svc.Events(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &caseEventsOutput{}
+	out.Body.Number, out.Body.ItemCode, out.Body.Status, out.Body.ExportedAt, out.Body.Events = c.Number, c.ItemCode, c.State, h.svc.now(), nonNilEvents(evs)
+	return out, nil
+}
+
+func nonNilEvents(evs []Event) []Event {
+	if evs == nil {
+		return []Event{}
+	}
+	return evs
+}
+
+// ---- pages ----
 
 // applicantRoutes registers the applicant's pages.
-func (h *Handler) applicantRoutes(mux *http.ServeMux) {}
+func (h *Handler) applicantRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /items/{code}/apply", h.web.Page(h.applyForm))
+	mux.Handle("POST /items/{code}/apply", h.web.Page(h.apply))
+	mux.Handle("GET /my/cases", h.web.Page(h.myCases))
+	mux.Handle("GET /my/cases/{id}", h.web.Page(h.myCase))
+	mux.Handle("POST /my/cases/{id}/resubmit", h.web.Page(h.resubmit))
+	mux.Handle("POST /my/cases/{id}/withdraw", h.web.Page(h.withdraw))
+	mux.Handle("GET /progress", h.web.Page(h.progress))
+}
+
+// materialView is one material of the item as the form lists it.
+type materialView struct {
+	Name, Necessity, Form, Notes string
+	Originals, Copies            int
+}
+
+// applyPage is what apply.html sees.
+type applyPage struct {
+	ui.Base
+	Code      string
+	Item      catalog.Item
+	Who       whoView
+	Materials []materialView
+	Fields    []formField
+	Values    map[string]string
+	Errors    map[string]string
+	Draft     Case // the draft being edited; ID "" for a new application
+}
+
+func (h *Handler) applyPage(r *http.Request, ap Applicant, code string, it catalog.Item) applyPage {
+	p := applyPage{Base: ui.NewBase(r, "在线申请："+it.Name), Code: code, Item: it, Who: whoOf(ap), Fields: formOf(it),
+		Values: map[string]string{}, Errors: map[string]string{}}
+	for _, m := range it.Materials {
+		p.Materials = append(p.Materials, materialView{Name: m.Name, Necessity: catalog.MaterialNecessity[m.Necessity],
+			Form: catalog.MaterialForms[m.Form], Notes: m.Notes, Originals: m.Originals, Copies: m.Copies})
+	}
+	return p
+}
+
+// draftOf loads the applicant's draft id of the item with code.
+func (h *Handler) draftOf(ctx context.Context, ap Applicant, id, code string) (Case, error) {
+	d, err := h.svc.Mine(ctx, ap, id)
+	if err != nil {
+		return Case{}, err
+	}
+	if d.ItemCode != code {
+		return Case{}, errNoCase
+	}
+	return d, nil
+}
+
+func (h *Handler) applyForm(w http.ResponseWriter, r *http.Request) error {
+	ap, ok := signedIn(w, r, "")
+	if !ok {
+		return nil
+	}
+	ctx, code := r.Context(), r.PathValue("code")
+	_, it, err := h.svc.newCase(ctx, code, ap, Online, nil)
+	if err != nil {
+		return err
+	}
+	page := h.applyPage(r, ap, code, it)
+	if id := r.FormValue("draft"); id != "" {
+		if page.Draft, err = h.draftOf(ctx, ap, id, code); err != nil {
+			return err
+		}
+		if page.Draft.State != Draft {
+			http.Redirect(w, r, "/my/cases/"+url.PathEscape(id), http.StatusSeeOther)
+			return nil
+		}
+		page.Values = page.Draft.Form
+	}
+	return h.pages.Render(w, http.StatusOK, "apply.html", page)
+}
+
+func (h *Handler) apply(w http.ResponseWriter, r *http.Request) error {
+	const op = "cases.Handler.apply"
+	ctx, code := r.Context(), r.PathValue("code")
+	ap, ok := signedIn(w, r, "/items/"+url.PathEscape(code)+"/apply")
+	if !ok {
+		return nil
+	}
+	_, it, err := h.svc.newCase(ctx, code, ap, Online, nil)
+	if err != nil {
+		return err
+	}
+	page := h.applyPage(r, ap, code, it)
+	page.Values = formValues(page.Fields, r)
+	action := r.PostFormValue("action")
+	if id := r.PostFormValue("draft"); id != "" {
+		if page.Draft, err = h.draftOf(ctx, ap, id, code); err != nil {
+			return err
+		}
+		page.Draft.Version, _ = strconv.Atoi(r.PostFormValue("version")) // what the applicant saw; a stale one is refused
+	}
+	render := func(status int, bad map[string]string) error {
+		page.Errors = bad
+		return h.pages.Render(w, status, "apply.html", page)
+	}
+	if action != "save" && action != "submit" {
+		return render(http.StatusUnprocessableEntity, map[string]string{"_": "请选择保存草稿或提交申请"})
+	}
+	form, bad := validateForm(page.Fields, page.Values, action == "save")
+	if len(bad) > 0 {
+		return render(http.StatusUnprocessableEntity, bad)
+	}
+	var c Case
+	if page.Draft.ID == "" {
+		c, err = h.svc.Draft(ctx, ap, code, form)
+	} else {
+		c, err = h.svc.SaveDraft(ctx, ap, page.Draft.ID, form, page.Draft.Version)
+	}
+	if err == nil && action == "submit" {
+		c, err = h.svc.ApplicantAct(ctx, ap, c.ID, Submit, nil, Input{}, c.Version)
+	}
+	switch errs.KindOf(err) {
+	case errs.Invalid:
+		f, _ := web.FieldErrors(err)
+		return render(http.StatusUnprocessableEntity, f)
+	case errs.Conflict:
+		// Saved elsewhere meanwhile (another tab): keep what was typed, say so.
+		return render(http.StatusConflict, map[string]string{"_": errs.Message(err) + "。您填写的内容尚未保存；请复制留存后刷新页面。"})
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if action == "save" {
+		ui.SetFlash(w, "ok", "草稿已保存，可以稍后继续填写")
+		http.Redirect(w, r, "/items/"+url.PathEscape(code)+"/apply?draft="+url.QueryEscape(c.ID), http.StatusSeeOther)
+		return nil
+	}
+	ui.SetFlash(w, "ok", "申请已提交，办件编号 "+c.Number+"，请留意受理结果")
+	http.Redirect(w, r, "/my/cases/"+url.PathEscape(c.ID), http.StatusSeeOther)
+	return nil
+}
+
+// myCasesPage is what my_cases.html sees.
+type myCasesPage struct {
+	ui.Base
+	Who   whoView
+	Cases []Case
+	Pager ui.Pager
+}
+
+func (h *Handler) myCases(w http.ResponseWriter, r *http.Request) error {
+	ap, ok := signedIn(w, r, "")
+	if !ok {
+		return nil
+	}
+	page, _ := strconv.Atoi(r.FormValue("page"))
+	if page < 1 {
+		page = 1
+	}
+	list, total, err := h.svc.MyCases(r.Context(), ap, page)
+	if err != nil {
+		return err
+	}
+	pages := max(1, (total+49)/50)
+	return h.pages.Render(w, http.StatusOK, "my_cases.html", myCasesPage{Base: ui.NewBase(r, "我的办件"), Who: whoOf(ap), Cases: list,
+		Pager: ui.NewPager(r, page, pages, total)})
+}
+
+// myCasePage is what my_case.html sees.
+type myCasePage struct {
+	ui.Base
+	Case        Case
+	Events      []Event
+	Materials   []Material
+	FixOpinion  string // the correction notice's reason
+	FixAt       time.Time
+	Alert       Alert
+	CanWithdraw bool
+	Fields      []formField // the resubmission form
+	Values      map[string]string
+	Errors      map[string]string
+	Problem     string // a refused action (stale page, state changed)
+}
+
+func (h *Handler) renderMyCase(w http.ResponseWriter, r *http.Request, ap Applicant, id string, status int, edit func(*myCasePage)) error {
+	ctx := r.Context()
+	c, err := h.svc.Mine(ctx, ap, id)
+	if err != nil {
+		return err
+	}
+	evs, err := h.svc.Events(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	mats, err := h.svc.Materials(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	alert, _, err := h.svc.AlertOf(ctx, c)
+	if err != nil {
+		return err
+	}
+	title := c.ItemName
+	if c.Number != "" {
+		title += "（" + c.Number + "）"
+	}
+	p := myCasePage{Base: ui.NewBase(r, title), Case: c, Events: evs, Materials: mats, Alert: alert, Values: c.Form, Errors: map[string]string{}}
+	if p.Values == nil {
+		p.Values = map[string]string{}
+	}
+	if _, err := Next(c.Facts(), Withdraw, ByApplicant); err == nil {
+		p.CanWithdraw = true
+	}
+	for _, e := range evs {
+		if e.Action == RequestFix {
+			p.FixOpinion, p.FixAt = e.Opinion, e.At
+		}
+	}
+	if c.State == Correcting {
+		// The form of the version the case was filed under is the item's
+		// current one until items carry their own forms.
+		p.Fields = genericForm
+	}
+	if edit != nil {
+		edit(&p)
+	}
+	return h.pages.Render(w, status, "my_case.html", p)
+}
+
+func (h *Handler) myCase(w http.ResponseWriter, r *http.Request) error {
+	ap, ok := signedIn(w, r, "")
+	if !ok {
+		return nil
+	}
+	id := r.PathValue("id")
+	c, err := h.svc.Mine(r.Context(), ap, id)
+	if err != nil {
+		return err
+	}
+	if c.State == Draft {
+		// A draft is edited on the application form.
+		http.Redirect(w, r, "/items/"+url.PathEscape(c.ItemCode)+"/apply?draft="+url.QueryEscape(c.ID), http.StatusSeeOther)
+		return nil
+	}
+	return h.renderMyCase(w, r, ap, id, http.StatusOK, nil)
+}
+
+// caseAction runs an applicant's action on case id from a posted page:
+// act gets the version the page showed; a refusal shows the case as it is
+// now, with 409 (stale page, changed state) or 422 (bad input).
+func (h *Handler) caseAction(w http.ResponseWriter, r *http.Request, done string, act func(ap Applicant, id string, version int) error,
+	keep func(*myCasePage)) error {
+	id := r.PathValue("id")
+	ap, ok := signedIn(w, r, "/my/cases/"+url.PathEscape(id))
+	if !ok {
+		return nil
+	}
+	version, err := strconv.Atoi(r.PostFormValue("version"))
+	if err != nil {
+		version = 0 // never a stored version: refused as stale
+	}
+	err = act(ap, id, version)
+	switch k := errs.KindOf(err); {
+	case err == nil:
+		ui.SetFlash(w, "ok", done)
+		http.Redirect(w, r, "/my/cases/"+url.PathEscape(id), http.StatusSeeOther)
+		return nil
+	case k == errs.Conflict || k == errs.Invalid:
+		status := web.StatusOf(k)
+		return h.renderMyCase(w, r, ap, id, status, func(p *myCasePage) {
+			if k == errs.Conflict {
+				p.Problem = errs.Message(err) + "。页面已更新为办件的最新状态，请核对后再操作。"
+			} else {
+				p.Errors, _ = web.FieldErrors(err)
+				p.Problem = errs.Message(err)
+			}
+			if keep != nil && p.Case.State == Correcting {
+				keep(p)
+			}
+		})
+	}
+	return err
+}
+
+func (h *Handler) resubmit(w http.ResponseWriter, r *http.Request) error {
+	fields := genericForm
+	values := formValues(fields, r)
+	opinion := r.PostFormValue("opinion")
+	return h.caseAction(w, r, "已重新提交补正材料，请留意办理进度", func(ap Applicant, id string, version int) error {
+		form, bad := validateForm(fields, values, false)
+		if len(bad) > 0 {
+			return formError("cases.Handler.resubmit", bad)
+		}
+		_, err := h.svc.ApplicantAct(r.Context(), ap, id, Resubmit, form, Input{Opinion: opinion}, version)
+		return err
+	}, func(p *myCasePage) { p.Values = values })
+}
+
+func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) error {
+	return h.caseAction(w, r, "申请已撤回", func(ap Applicant, id string, version int) error {
+		if r.PostFormValue("confirm") != "yes" {
+			return &errs.Error{Kind: errs.Invalid, Op: "cases.Handler.withdraw", Msg: "请确认撤回申请", Fields: map[string]string{"confirm": "请确认撤回申请"}}
+		}
+		_, err := h.svc.ApplicantAct(r.Context(), ap, id, Withdraw, nil, Input{Opinion: r.PostFormValue("reason")}, version)
+		return err
+	}, nil)
+}
+
+// progressPage is what progress.html sees: a case found by number and
+// applicant name shows only its state, dates and public timeline.
+type progressPage struct {
+	ui.Base
+	Number, Name string
+	Message      string
+	Found        bool
+	Case         Case
+	Events       []Event
+}
+
+// progressNotFound is the one answer to a wrong number, a wrong name or both.
+const progressNotFound = "未找到该办件，请核对办件编号和申请人名称后重新查询"
+
+func (h *Handler) progress(w http.ResponseWriter, r *http.Request) error {
+	p := progressPage{Base: ui.NewBase(r, "办件进度查询"), Number: strings.TrimSpace(r.FormValue("number")), Name: strings.TrimSpace(r.FormValue("name"))}
+	if utf8.RuneCountInString(p.Number) > 64 || utf8.RuneCountInString(p.Name) > 100 {
+		p.Number, p.Name = clip(p.Number, 64), clip(p.Name, 100)
+		p.Message = progressNotFound
+		return h.pages.Render(w, http.StatusNotFound, "progress.html", p)
+	}
+	switch {
+	case p.Number == "" && p.Name == "":
+		return h.pages.Render(w, http.StatusOK, "progress.html", p)
+	case p.Number == "" || p.Name == "":
+		p.Message = "请填写办件编号和申请人名称"
+		return h.pages.Render(w, http.StatusUnprocessableEntity, "progress.html", p)
+	}
+	c, err := h.svc.Progress(r.Context(), p.Number, p.Name)
+	if errs.KindOf(err) == errs.NotFound {
+		p.Message = progressNotFound
+		return h.pages.Render(w, http.StatusNotFound, "progress.html", p)
+	}
+	if err != nil {
+		return err
+	}
+	evs, err := h.svc.Events(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
+	p.Found, p.Case, p.Events = true, c, evs
+	return h.pages.Render(w, http.StatusOK, "progress.html", p)
+}

@@ -1,0 +1,352 @@
+package app_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"yiwang/internal/app/apptest"
+	"yiwang/internal/cases"
+	"yiwang/internal/identity"
+	"yiwang/internal/platform/authz"
+)
+
+// demoCitizenID is the demo parent 王小明's ID number (his sign-in name).
+const demoCitizenID = "150102199003071237"
+
+// citizenClient is a signed-in portal user: it keeps cookies, does not
+// follow redirects, and sends forms or JSON.
+type citizenClient struct {
+	e  *apptest.Env
+	hc *http.Client
+}
+
+func newCitizenClient(e *apptest.Env) *citizenClient {
+	jar, _ := cookiejar.New(nil)
+	return &citizenClient{e: e, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// signIn returns a client signed in on the portal as username.
+func signIn(t *testing.T, e *apptest.Env, username, password string) *citizenClient {
+	t.Helper()
+	c := newCitizenClient(e)
+	if res := c.do(t, "POST", "/login", "application/x-www-form-urlencoded",
+		url.Values{"username": {username}, "password": {password}}.Encode()); res.Status != http.StatusSeeOther {
+		t.Fatalf("sign in %s: %d %.300s", username, res.Status, res.Body)
+	}
+	return c
+}
+
+func (c *citizenClient) do(t *testing.T, method, path, contentType, body string) apptest.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, c.e.Server.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return apptest.Response{Status: res.StatusCode, Header: res.Header, Body: string(b)}
+}
+
+func (c *citizenClient) get(t *testing.T, path string) apptest.Response {
+	return c.do(t, "GET", path, "", "")
+}
+
+func (c *citizenClient) post(t *testing.T, path string, form url.Values) apptest.Response {
+	return c.do(t, "POST", path, "application/x-www-form-urlencoded", form.Encode())
+}
+
+func (c *citizenClient) postJSON(t *testing.T, path string, v any) apptest.Response {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return c.do(t, "POST", path, "application/json", buf.String())
+}
+
+// caseBody is the API's view of a case, as far as the tests read it.
+type caseBody struct {
+	ID          string          `json:"id"`
+	Number      string          `json:"number"`
+	Status      cases.State     `json:"status"`
+	ItemCode    string          `json:"item_code"`
+	ItemName    string          `json:"item_name"`
+	AcceptedAt  *string         `json:"accepted_at"`
+	LegalDue    *string         `json:"legal_due"`
+	PromisedDue *string         `json:"promised_due"`
+	Version     int             `json:"version"`
+	Events      []cases.Event   `json:"events"`
+	Code        string          `json:"code"`   // problems
+	Fields      json.RawMessage `json:"fields"` // problems
+}
+
+func decodeCase(t *testing.T, res apptest.Response) caseBody {
+	t.Helper()
+	var b caseBody
+	if err := json.Unmarshal([]byte(res.Body), &b); err != nil {
+		t.Fatalf("decode %.300s: %v", res.Body, err)
+	}
+	return b
+}
+
+// otherCitizen creates and signs in a second citizen.
+func otherCitizen(t *testing.T, e *apptest.Env) *citizenClient {
+	t.Helper()
+	const pw = "Grass-Land-2026"
+	if _, err := e.App.Identity.CreateAccount(t.Context(), identity.NewAccount{Kind: identity.Person, Name: "张三", IDNumber: "11010519491231002X",
+		Phone: "13900001111", Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	return signIn(t, e, "11010519491231002X", pw)
+}
+
+func wantStatus(t *testing.T, what string, res apptest.Response, status int, contains ...string) {
+	t.Helper()
+	if res.Status != status {
+		t.Errorf("%s: status %d, want %d; body %.600s", what, res.Status, status, res.Body)
+	}
+	for _, s := range contains {
+		if !strings.Contains(res.Body, s) {
+			t.Errorf("%s: body lacks %q; body %.600s", what, s, res.Body)
+		}
+	}
+}
+
+// TestCaseAPI: the applicant's JSON API through the real router.
+func TestCaseAPI(t *testing.T) {
+	for _, e := range apptest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			fixedClock(e, "2026-03-02 10:00")
+			code := itemCode(t, e, "出生医学证明首次签发")
+			me := signIn(t, e, demoCitizenID, e.Logins[demoCitizenID])
+			anon := newCitizenClient(e)
+			long := strings.Repeat("长", 501)
+
+			for _, tc := range []struct {
+				name     string
+				c        *citizenClient
+				body     any
+				status   int
+				contains []string
+			}{
+				{"not signed in", anon, map[string]any{"item_code": code, "form": map[string]string{"reason": "x"}}, 401, []string{`"code":"unauthenticated"`, "请先登录"}},
+				{"unknown item", me, map[string]any{"item_code": "nope"}, 404, []string{`"code":"not_found"`}},
+				{"item not online", me, map[string]any{"item_code": itemCode(t, e, "内地居民离婚登记")}, 409, []string{`"code":"conflict"`, "不支持网上申请"}},
+				{"oversized value", me, map[string]any{"item_code": code, "form": map[string]string{"reason": long}}, 422,
+					[]string{`"code":"invalid"`, `"body.form.reason"`, "不能超过500个字"}},
+				{"unknown field", me, map[string]any{"item_code": code, "form": map[string]string{"reason": "x", "salary": "1"}}, 422, []string{`"body.form"`}},
+				{"missing required on submit", me, map[string]any{"item_code": code, "submit": true}, 422, []string{"请填写申请事由"}},
+				{"code too long", me, map[string]any{"item_code": strings.Repeat("1", 65)}, 422, []string{`"code":"invalid"`}},
+				{"unknown body property", me, map[string]any{"item_code": code, "applicant_id": "someone"}, 422, []string{`"code":"invalid"`}},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					res := tc.c.postJSON(t, "/api/v1/cases", tc.body)
+					wantStatus(t, tc.name, res, tc.status, tc.contains...)
+					if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+						t.Errorf("content type %q", ct)
+					}
+				})
+			}
+			var n int
+			e.App.DB.R.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM cases`).Scan(&n)
+			if n != 0 {
+				t.Fatalf("%d cases after refused requests", n)
+			}
+
+			// A draft has no number yet.
+			res := me.postJSON(t, "/api/v1/cases", map[string]any{"item_code": code, "form": map[string]string{"reason": "草稿"}})
+			wantStatus(t, "draft", res, 201)
+			if d := decodeCase(t, res); d.Status != cases.Draft || d.Number != "" || d.ID == "" || len(d.Events) != 0 {
+				t.Errorf("draft: %+v", d)
+			}
+			// Submitted at once.
+			res = me.postJSON(t, "/api/v1/cases", map[string]any{"item_code": code, "form": map[string]string{"reason": "新生儿办证", "note": " "}, "submit": true})
+			wantStatus(t, "submit", res, 201)
+			c := decodeCase(t, res)
+			if c.Status != cases.Submitted || len(c.Number) != 43 || c.ItemCode != code || c.ItemName != "出生医学证明首次签发" || c.AcceptedAt != nil ||
+				len(c.Events) != 1 || c.Events[0].Code != cases.CodeReceived {
+				t.Fatalf("submitted: %+v", c)
+			}
+			if loc := res.Header.Get("Location"); loc != "/api/v1/cases/"+c.Number {
+				t.Errorf("Location %q", loc)
+			}
+
+			// Accepted by a clerk: the applicant reads the dues and the events.
+			clerk := &authz.Principal{UserID: "clerk1", Name: "综合窗口", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150000"}}}
+			if _, err := e.App.Cases.StaffAct(t.Context(), clerk, c.ID, cases.Accept, cases.Input{}, c.Version); err != nil {
+				t.Fatal(err)
+			}
+			res = me.get(t, "/api/v1/cases/"+c.Number)
+			wantStatus(t, "get", res, 200, `"status":"accepted"`, `"actor":"综合窗口"`, `"department":`)
+			got := decodeCase(t, res)
+			if got.AcceptedAt == nil || got.PromisedDue == nil || *got.PromisedDue != "2026-03-05" || got.LegalDue == nil || len(got.Events) != 2 ||
+				got.Events[1].Code != cases.CodeAccepted || got.Events[1].Seq != 2 {
+				t.Errorf("after acceptance: %+v", got)
+			}
+			res = me.get(t, "/api/v1/cases/"+c.Number+"/events")
+			wantStatus(t, "events", res, 200, `"number":"`+c.Number+`"`, `"code":1`, `"code":3`, `"exported_at":"2026-03-02T`)
+
+			// Nobody else sees it, and the answer does not say it exists.
+			other := otherCitizen(t, e)
+			for _, p := range []string{"/api/v1/cases/" + c.Number, "/api/v1/cases/" + c.Number + "/events", "/api/v1/cases/" + code + "202603029999"} {
+				wantStatus(t, "other citizen "+p, other.get(t, p), 404, `"code":"not_found"`)
+				wantStatus(t, "anonymous "+p, anon.get(t, p), 401, `"code":"unauthenticated"`)
+			}
+			wantStatus(t, "number too long", me.get(t, "/api/v1/cases/"+strings.Repeat("9", 65)), 422)
+		})
+	}
+}
+
+// TestCaseApplicantPages: applying online, my cases, correction and
+// resubmission, a stale page, withdrawal and the public progress lookup,
+// through the real router.
+func TestCaseApplicantPages(t *testing.T) {
+	for _, e := range apptest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			fixedClock(e, "2026-03-02 10:00")
+			code := itemCode(t, e, "出生医学证明首次签发")
+			apply := "/items/" + code + "/apply"
+			me := signIn(t, e, demoCitizenID, e.Logins[demoCitizenID])
+			anon := newCitizenClient(e)
+
+			// Sign-in first, coming back to the form.
+			res := anon.get(t, apply)
+			if res.Status != 303 || res.Header.Get("Location") != "/login?next="+url.QueryEscape(apply) {
+				t.Fatalf("anonymous apply: %d %q", res.Status, res.Header.Get("Location"))
+			}
+			if res := anon.post(t, apply, url.Values{"action": {"submit"}, "reason": {"x"}}); res.Status != 303 ||
+				!strings.HasPrefix(res.Header.Get("Location"), "/login?next=") {
+				t.Fatalf("anonymous post: %d", res.Status)
+			}
+			wantStatus(t, "anonymous my cases", anon.get(t, "/my/cases"), 303)
+			wantStatus(t, "form", me.get(t, apply), 200, "出生医学证明首次签发", "王小明", "150102********1237", "申请事由",
+				"新生儿父母双方居民身份证", `name="action" value="submit"`, `id="nav-cases"`, "我的办件")
+			wantStatus(t, "unknown item", me.get(t, "/items/nope/apply"), 404)
+			wantStatus(t, "item not online", me.get(t, "/items/"+itemCode(t, e, "内地居民离婚登记")+"/apply"), 409, "不支持网上申请")
+
+			// Bad input re-renders the form with what was typed.
+			wantStatus(t, "missing reason", me.post(t, apply, url.Values{"action": {"submit"}, "note": {"备注一"}}), 422, "请填写申请事由", "备注一")
+			wantStatus(t, "oversized reason", me.post(t, apply, url.Values{"action": {"submit"}, "reason": {strings.Repeat("长", 501)}}), 422,
+				"申请事由不能超过500个字")
+			wantStatus(t, "no action", me.post(t, apply, url.Values{"reason": {"x"}}), 422, "请选择保存草稿或提交申请")
+
+			// Save a draft, come back to it, submit it.
+			res = me.post(t, apply, url.Values{"action": {"save"}, "reason": {"给孩子办出生证"}})
+			loc := res.Header.Get("Location")
+			if res.Status != 303 || !strings.HasPrefix(loc, apply+"?draft=") {
+				t.Fatalf("save: %d %q %.300s", res.Status, loc, res.Body)
+			}
+			draftID := strings.TrimPrefix(loc, apply+"?draft=")
+			d, err := e.App.Cases.Mine(ctx, demoCitizen(t, e), draftID)
+			if err != nil || d.State != cases.Draft {
+				t.Fatalf("draft: %v %s", err, d.State)
+			}
+			wantStatus(t, "draft form", me.get(t, loc), 200, "给孩子办出生证", `name="version" value="1"`, "草稿已保存")
+			wantStatus(t, "draft from my cases", me.get(t, "/my/cases/"+draftID), 303)
+			// A stale draft (saved in another tab) keeps what was typed.
+			if _, err := e.App.Cases.SaveDraft(ctx, demoCitizen(t, e), draftID, map[string]string{"reason": "另一个标签页"}, 1); err != nil {
+				t.Fatal(err)
+			}
+			wantStatus(t, "stale draft", me.post(t, apply, url.Values{"action": {"submit"}, "draft": {draftID}, "version": {"1"}, "reason": {"我的版本"}}),
+				409, "已被他人处理或修改", "我的版本")
+			res = me.post(t, apply, url.Values{"action": {"submit"}, "draft": {draftID}, "version": {"2"}, "reason": {"给孩子办出生证"}})
+			if res.Status != 303 || res.Header.Get("Location") != "/my/cases/"+draftID {
+				t.Fatalf("submit: %d %q %.300s", res.Status, res.Header.Get("Location"), res.Body)
+			}
+			c, _ := e.App.Cases.Mine(ctx, demoCitizen(t, e), draftID)
+			if c.State != cases.Submitted || c.Form["reason"] != "给孩子办出生证" {
+				t.Fatalf("submitted: %s %v", c.State, c.Form)
+			}
+			wantStatus(t, "case page", me.get(t, "/my/cases/"+c.ID), 200, c.Number, "待受理", "申请已提交", "提交申请", "撤回申请")
+			wantStatus(t, "my cases", me.get(t, "/my/cases"), 200, c.Number, "出生医学证明首次签发", "待受理")
+
+			// Someone else's case is not there.
+			other := otherCitizen(t, e)
+			wantStatus(t, "another's case", other.get(t, "/my/cases/"+c.ID), 404)
+			wantStatus(t, "another's resubmit", other.post(t, "/my/cases/"+c.ID+"/resubmit", url.Values{"version": {"2"}, "reason": {"x"}}), 404)
+			wantStatus(t, "another's withdrawal", other.post(t, "/my/cases/"+c.ID+"/withdraw", url.Values{"version": {"2"}, "confirm": {"yes"}}), 404)
+			if res := other.get(t, "/my/cases"); strings.Contains(res.Body, c.Number) {
+				t.Error("another citizen's list shows the case")
+			}
+
+			// Accepted, then a correction with two items.
+			clerk := &authz.Principal{UserID: "clerk1", Name: "综合窗口", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150000"}}}
+			handler := &authz.Principal{UserID: "h1", Name: "卫健委审查员", Grants: []authz.Grant{{Role: authz.RegionAdmin, Region: "150100"}}}
+			if c, err = e.App.Cases.StaffAct(ctx, clerk, c.ID, cases.Accept, cases.Input{}, c.Version); err != nil {
+				t.Fatal(err)
+			}
+			seen := c.Version
+			if c, err = e.App.Cases.StaffAct(ctx, handler, c.ID, cases.RequestFix, cases.Input{Opinion: "材料不全",
+				Items: []string{"结婚证复印件", "父亲身份证反面"}}, c.Version); err != nil {
+				t.Fatal(err)
+			}
+			wantStatus(t, "correction notice", me.get(t, "/my/cases/"+c.ID), 200, "补正告知", "结婚证复印件", "父亲身份证反面", "材料不全",
+				`action="/my/cases/`+c.ID+`/resubmit"`, "计时暂停")
+			// A page from before the correction is stale: 409, nothing changed.
+			wantStatus(t, "stale resubmit", me.post(t, "/my/cases/"+c.ID+"/resubmit", url.Values{"version": {strconv.Itoa(seen)}, "reason": {"补好了"}}), 409,
+				"已被他人处理或修改", "补正告知", "补好了")
+			wantStatus(t, "bad version", me.post(t, "/my/cases/"+c.ID+"/resubmit", url.Values{"version": {"abc"}, "reason": {"补好了"}}), 409)
+			wantStatus(t, "resubmit without reason", me.post(t, "/my/cases/"+c.ID+"/resubmit", url.Values{"version": {strconv.Itoa(c.Version)}}), 422,
+				"请填写申请事由")
+			if now, _ := e.App.Cases.Mine(ctx, demoCitizen(t, e), c.ID); now.Version != c.Version || now.State != cases.Correcting {
+				t.Fatalf("refused resubmissions changed the case: %s v%d", now.State, now.Version)
+			}
+			res = me.post(t, "/my/cases/"+c.ID+"/resubmit", url.Values{"version": {strconv.Itoa(c.Version)}, "reason": {"已补交结婚证"}, "opinion": {"已补正"}})
+			wantStatus(t, "resubmit", res, 303)
+			c, _ = e.App.Cases.Mine(ctx, demoCitizen(t, e), c.ID)
+			if c.State != cases.Accepted || c.Form["reason"] != "已补交结婚证" {
+				t.Fatalf("after resubmission: %s %v", c.State, c.Form)
+			}
+			wantStatus(t, "after resubmission", me.get(t, "/my/cases/"+c.ID), 200, "办理中", "补正后重新提交", "已补正")
+
+			// Withdrawal needs the confirmation and the current version.
+			wantStatus(t, "withdraw unconfirmed", me.post(t, "/my/cases/"+c.ID+"/withdraw", url.Values{"version": {strconv.Itoa(c.Version)}}), 422, "请确认撤回申请")
+			wantStatus(t, "withdraw stale", me.post(t, "/my/cases/"+c.ID+"/withdraw", url.Values{"version": {strconv.Itoa(seen)}, "confirm": {"yes"}}), 409)
+			wantStatus(t, "withdraw", me.post(t, "/my/cases/"+c.ID+"/withdraw", url.Values{"version": {strconv.Itoa(c.Version)}, "confirm": {"yes"}, "reason": {"不办了"}}), 303)
+			page := me.get(t, "/my/cases/"+c.ID)
+			wantStatus(t, "withdrawn", page, 200, "已撤回", "不办了")
+			if strings.Contains(page.Body, `id="withdraw-form"`) || strings.Contains(page.Body, `id="resubmit-form"`) {
+				t.Error("a withdrawn case still offers actions")
+			}
+
+			// Public progress: the number and the name, nothing more.
+			prog := "/progress?number=" + c.Number + "&name=" + url.QueryEscape("王小明")
+			res = anon.get(t, prog)
+			wantStatus(t, "progress", res, 200, c.Number, "已撤回", "出生医学证明首次签发", "受理", "撤回申请")
+			for _, secret := range []string{demoCitizenID, "150102********1237", "13800471234", "已补交结婚证", "不办了", "综合窗口"} {
+				if strings.Contains(res.Body, secret) {
+					t.Errorf("progress page shows %q", secret)
+				}
+			}
+			wrongName := anon.get(t, "/progress?number="+c.Number+"&name="+url.QueryEscape("张三"))
+			wrongNumber := anon.get(t, "/progress?number="+code+"202603029999&name="+url.QueryEscape("王小明"))
+			wantStatus(t, "wrong name", wrongName, 404, "未找到该办件")
+			wantStatus(t, "wrong number", wrongNumber, 404, "未找到该办件")
+			if msg := func(b string) string {
+				_, s, _ := strings.Cut(b, `id="progress-message">`)
+				m, _, _ := strings.Cut(s, "<")
+				return m
+			}; msg(wrongName.Body) != msg(wrongNumber.Body) {
+				t.Errorf("the refusals differ: %q / %q", msg(wrongName.Body), msg(wrongNumber.Body))
+			}
+			wantStatus(t, "progress form", anon.get(t, "/progress"), 200, "办件进度查询")
+			wantStatus(t, "progress half", anon.get(t, "/progress?number="+c.Number), 422, "请填写办件编号和申请人名称")
+			wantStatus(t, "progress oversized", anon.get(t, "/progress?number="+strings.Repeat("1", 5000)+"&name=x"), 404, "未找到该办件")
+		})
+	}
+}
