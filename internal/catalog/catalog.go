@@ -178,6 +178,7 @@ type Item struct {
 	Kind          Kind         `json:"kind"`
 	Special       []Special    `json:"special,omitempty"`
 	Materials     []Material   `json:"materials"`
+	Form          []FormField  `json:"form,omitempty"` // 办件表单 (online application form): formfields.go
 	Steps         []Step       `json:"steps"`
 	Results       []Result     `json:"results"`
 	Fee           Fee          `json:"fee"`
@@ -325,6 +326,7 @@ func (it *Item) Check(types []ItemType) error {
 			p[key+".copies"] = "份数应在0至99之间"
 		}
 	}
+	checkForm(p, it.Form) // 办件表单: formfields.go
 	for i, s := range it.Steps {
 		p.text(fmt.Sprintf("steps[%d].name", i), "环节名称", s.Name, 2, 50)
 	}

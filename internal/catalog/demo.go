@@ -166,6 +166,10 @@ func cloneItem(it Item) Item {
 	it.LegalBasis = slices.Clone(it.LegalBasis)
 	it.Special = slices.Clone(it.Special)
 	it.Materials = slices.Clone(it.Materials)
+	it.Form = slices.Clone(it.Form) // 办件表单
+	for i := range it.Form {
+		it.Form[i].Options = slices.Clone(it.Form[i].Options)
+	}
 	it.Steps = slices.Clone(it.Steps)
 	it.Results = slices.Clone(it.Results)
 	it.Depth.Codes = slices.Clone(it.Depth.Codes)
@@ -273,7 +277,7 @@ func demoKinds() []demoKind {
 	workday := func(d int) TimeLimit { return TimeLimit{Days: d, Unit: Workday} }
 	natural := func(d int) TimeLimit { return TimeLimit{Days: d, Unit: Natural} }
 	free := Fee{}
-	return []demoKind{
+	return withDemoForms([]demoKind{
 		// 出生
 		{main: 101, sub: 1, depts: [3]string{"", "卫生健康委员会", "卫生健康委员会"}, item: Item{
 			Name: "出生医学证明首次签发", Type: "GG", Audiences: person,
@@ -784,5 +788,156 @@ func demoKinds() []demoKind {
 			Fee:     free, Depth: preReview(), Visits: 0, Channels: []Channel{Online, Window, Mail}, Scope: "province", OneWindow: true,
 			Themes: []string{thLicence, thOpen}, Keywords: []string{"餐饮许可", "食品许可证", "开饭店", "开餐馆"}, Aliases: []string{"食品证", "餐饮证"},
 		}},
+	})
+}
+
+// ---- 办件表单 (demo online application forms) ----
+
+// withDemoForms gives each kind its demo form: a realistic one for the
+// common items in demoForms, and a minimal one (申请事由) for every other
+// item that may be applied for online, so the online journey works for
+// all of them. The applicant's own name and ID number come from the
+// signed-in account, so forms ask only for what the account cannot tell.
+func withDemoForms(kinds []demoKind) []demoKind {
+	forms := demoForms()
+	for i := range kinds {
+		it := &kinds[i].item
+		if f, ok := forms[it.Name]; ok {
+			it.Form = f
+		} else if it.OnlineApplication() {
+			it.Form = []FormField{reasonField()}
+		}
+	}
+	return kinds
+}
+
+func reasonField() FormField {
+	return FormField{Key: "reason", Label: "申请事由", Type: FieldText, Required: true, Max: 200, Hint: "简要说明申请的原因和需求"}
+}
+
+// ff makes a form field; opts are a choice field's options.
+func ff(typ, key, label string, required bool, opts ...string) FormField {
+	return FormField{Key: key, Label: label, Type: typ, Required: required, Options: opts}
+}
+
+// withHint and withMax return f with a hint or a limit.
+func withHint(f FormField, hint string) FormField { f.Hint = hint; return f }
+func withMax(f FormField, max int) FormField      { f.Max = max; return f }
+
+// demoForms are the forms of the common items, by item name.
+func demoForms() map[string][]FormField {
+	childName := withMax(ff(FieldText, "child_name", "新生儿姓名", true), 20)
+	birthDate := ff(FieldDate, "birth_date", "出生日期", true)
+	gender := ff(FieldChoice, "gender", "性别", true, "男", "女")
+	motherID := ff(FieldIDNumber, "mother_id_number", "母亲身份证号", true)
+	fatherID := ff(FieldIDNumber, "father_id_number", "父亲身份证号", true)
+	hukou := withHint(ff(FieldRegion, "hukou_region", "户籍地", true), "6位行政区划代码，如呼和浩特市新城区为150102")
+	address := withMax(ff(FieldAddress, "address", "联系地址", true), 200)
+	delivery := ff(FieldChoice, "delivery", "结果领取方式", true, "窗口领取", "免费邮寄")
+	mailAddress := withHint(withMax(ff(FieldAddress, "mail_address", "邮寄地址", false), 200), "选择免费邮寄时填写")
+	bank := withHint(withMax(ff(FieldText, "bank_account", "本人银行账号", true), 30), "须为申请人本人名下的借记卡")
+	uscc := ff(FieldUSCC, "uscc", "统一社会信用代码", true)
+	return map[string][]FormField{
+		"出生医学证明首次签发": {childName, birthDate, gender, motherID, fatherID, hukou, address,
+			withHint(ff(FieldAttachment, "birth_record", "出生证明附件", false), "助产机构出具的分娩记录，PDF或图片")},
+		"出生医学证明补发": {childName, birthDate, gender,
+			ff(FieldChoice, "loss_reason", "补发原因", true, "遗失", "严重损毁"),
+			withHint(ff(FieldIDNumber, "child_id_number", "新生儿身份证号", false), "已落户的填写"), address},
+		"生育登记": {
+			withMax(ff(FieldText, "spouse_name", "配偶姓名", true), 20),
+			ff(FieldIDNumber, "spouse_id_number", "配偶身份证号", true),
+			ff(FieldDate, "marriage_date", "结婚登记日期", false),
+			ff(FieldChoice, "child_order", "本次登记生育子女", true, "第一个子女", "第二个子女", "第三个及以上子女"),
+			hukou, address},
+		"新生儿入户（出生登记）": {childName, gender, birthDate,
+			withMax(ff(FieldText, "birth_cert_no", "出生医学证明编号", true), 20),
+			ff(FieldChoice, "follow", "随父或随母落户", true, "随父", "随母"),
+			ff(FieldIDNumber, "householder_id_number", "户主身份证号", true), hukou, address,
+			withHint(ff(FieldAttachment, "birth_cert", "出生医学证明附件", false), "已有电子证照的无需上传")},
+		"新生儿参加城乡居民基本医疗保险": {childName,
+			ff(FieldIDNumber, "child_id_number", "新生儿身份证号", true),
+			withHint(ff(FieldRegion, "insured_region", "参保地", true), "6位行政区划代码"),
+			ff(FieldChoice, "relation", "申请人与新生儿关系", true, "父亲", "母亲", "其他监护人")},
+		"生育医疗费用报销": {
+			ff(FieldDate, "delivery_date", "分娩日期", true),
+			withMax(ff(FieldText, "hospital", "分娩医院", true), 50),
+			withHint(withMax(ff(FieldNumber, "amount", "医疗费用总额（元）", true), 1_000_000), "按票据金额取整填写"),
+			bank,
+			ff(FieldAttachment, "bills", "医疗费用票据", true)},
+		"出生一件事联办": {childName, gender, birthDate, motherID, fatherID,
+			ff(FieldChoice, "follow", "随父或随母落户", true, "随父", "随母"), hukou, address,
+			withHint(ff(FieldAttachment, "child_photo", "新生儿照片（制社会保障卡用）", false), "近期彩色正面照片，JPG或PNG")},
+		"义务教育阶段入学登记": {
+			withMax(ff(FieldText, "child_name", "儿童姓名", true), 20),
+			ff(FieldIDNumber, "child_id_number", "儿童身份证号", true),
+			ff(FieldChoice, "grade", "报名年级", true, "小学一年级", "初中一年级"),
+			hukou,
+			ff(FieldChoice, "housing", "住房类型", true, "自有住房", "租赁住房", "其他"), address},
+		"就业登记": {
+			withMax(ff(FieldText, "employer_name", "用人单位名称", true), 100),
+			withHint(ff(FieldUSCC, "employer_uscc", "用人单位统一社会信用代码", true), "18位，见营业执照"),
+			ff(FieldDate, "start_date", "入职日期", true),
+			withMax(ff(FieldText, "job", "工作岗位", false), 50),
+			ff(FieldChoice, "contract", "劳动合同类型", true, "固定期限", "无固定期限", "以完成一定工作任务为期限", "未签订")},
+		"失业登记": {
+			withMax(ff(FieldText, "last_employer", "原工作单位", false), 100),
+			ff(FieldDate, "leave_date", "离职日期", false),
+			withMax(ff(FieldText, "job_wanted", "求职意向", false), 100), address},
+		"失业保险金申领": {
+			withMax(ff(FieldText, "last_employer", "原工作单位", true), 100),
+			ff(FieldDate, "leave_date", "离职日期", true),
+			ff(FieldChoice, "leave_reason", "离职原因", true, "劳动合同期满终止", "用人单位解除劳动合同", "其他非本人意愿中断就业"),
+			bank},
+		"住房公积金提取（购买自住住房）": {
+			withMax(ff(FieldAddress, "house_address", "所购住房地址", true), 200),
+			ff(FieldDate, "purchase_date", "购房合同签订日期", true),
+			withMax(ff(FieldNumber, "amount", "申请提取金额（元）", true), 10_000_000),
+			bank},
+		"不动产转移登记（存量房买卖）": {
+			withMax(ff(FieldText, "cert_no", "不动产权证书号", true), 50),
+			withMax(ff(FieldAddress, "property_address", "不动产坐落", true), 200),
+			ff(FieldIDNumber, "seller_id_number", "出卖人身份证号", true),
+			ff(FieldIDNumber, "buyer_id_number", "买受人身份证号", true),
+			withMax(ff(FieldNumber, "price", "成交价格（元）", true), 999_999_999)},
+		"不动产登记资料查询": {
+			ff(FieldChoice, "purpose", "查询目的", true, "查询本人名下不动产", "开具无房证明", "利害关系人查询"),
+			withHint(ff(FieldRegion, "query_region", "查询范围", true), "6位行政区划代码")},
+		"社会保障卡申领": {
+			withHint(ff(FieldRegion, "insured_region", "参保地", true), "6位行政区划代码"),
+			ff(FieldAttachment, "photo", "证件照片", true), delivery, mailAddress},
+		"居住证申领": {
+			withMax(ff(FieldAddress, "residence_address", "居住地址", true), 200),
+			ff(FieldDate, "since", "来本地居住日期", true),
+			ff(FieldChoice, "basis", "申领依据", true, "合法稳定就业", "合法稳定住所", "连续就读")},
+		"居民身份证换领": {
+			ff(FieldChoice, "renew_reason", "换领原因", true, "有效期满", "登记项目变更", "证件损坏"), delivery, mailAddress},
+		"普通护照签发": {
+			ff(FieldChoice, "purpose", "出境事由", true, "旅游", "探亲访友", "商务", "留学", "其他"), delivery, mailAddress},
+		"机动车驾驶证有效期满换证": {delivery, mailAddress},
+		"基本医疗保险跨省异地就医登记备案": {
+			withHint(ff(FieldRegion, "destination", "就医地", true), "6位行政区划代码，填到地级市，如北京市东城区为110101"),
+			ff(FieldChoice, "filing_type", "备案类型", true, "异地长期居住", "常驻异地工作", "异地转诊就医", "临时外出就医"),
+			ff(FieldDate, "start_date", "备案开始日期", true)},
+		"企业设立登记": {
+			withMax(ff(FieldText, "company_name", "企业名称", true), 100),
+			ff(FieldChoice, "company_type", "企业类型", true, "有限责任公司", "股份有限公司", "合伙企业", "个人独资企业"),
+			withMax(ff(FieldNumber, "capital", "注册资本（万元）", true), 10_000_000),
+			withMax(ff(FieldAddress, "company_address", "住所", true), 200),
+			ff(FieldIDNumber, "legal_rep_id_number", "法定代表人身份证号", true),
+			withMax(ff(FieldText, "scope", "经营范围", true), 2000)},
+		"企业变更登记": {uscc,
+			ff(FieldChoice, "change_item", "变更事项", true, "名称", "住所", "法定代表人", "经营范围", "注册资本", "股东", "其他"),
+			withMax(ff(FieldText, "change_detail", "变更内容", true), 1000)},
+		"企业注销登记": {uscc,
+			ff(FieldChoice, "mode", "注销方式", true, "简易注销", "一般注销"),
+			withMax(ff(FieldText, "reason", "注销原因", true), 200)},
+		"个体工商户设立登记": {
+			withMax(ff(FieldText, "shop_name", "个体工商户名称", false), 60),
+			withMax(ff(FieldAddress, "shop_address", "经营场所", true), 200),
+			withMax(ff(FieldText, "scope", "经营范围", true), 1000)},
+		"食品经营许可（新办）": {uscc,
+			ff(FieldChoice, "category", "经营项目", true, "食品销售", "餐饮服务", "食品销售和餐饮服务"),
+			withMax(ff(FieldAddress, "premises", "经营场所", true), 200),
+			withMax(ff(FieldNumber, "area", "经营场所面积（平方米）", true), 100_000)},
 	}
 }

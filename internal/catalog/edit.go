@@ -38,12 +38,13 @@ type editPage struct {
 	AudienceLabels                                                                                                     map[Audience]string
 	ChannelLabels                                                                                                      map[Channel]string
 	ScopeLabels, CrossModes, ResultTypes, YesNo                                                                        map[string]string
+	FieldTypes                                                                                                         map[string]string // 办件表单
 }
 
 // blankRows gives every repeated element one empty row to fill in, and
 // one more for the element the editor asked to add to.
 func blankRows(it *Item, add string) {
-	for _, name := range []string{"legal_basis", "special", "materials", "steps", "results"} {
+	for _, name := range []string{"legal_basis", "special", "materials", "form", "steps", "results"} {
 		n := 1
 		if add == name {
 			n = 2
@@ -56,6 +57,8 @@ func blankRows(it *Item, add string) {
 				it.Special = append(it.Special, Special{Limit: TimeLimit{Unit: Workday}})
 			case "materials":
 				it.Materials = append(it.Materials, Material{Type: 1, Source: 10, Necessity: 1, Form: 1, Originals: 1})
+			case "form": // 办件表单
+				it.Form = append(it.Form, FormField{Type: FieldText})
 			case "steps":
 				it.Steps = append(it.Steps, Step{})
 			case "results":
@@ -81,7 +84,7 @@ func (h *Handler) renderEditor(w http.ResponseWriter, r *http.Request, p *authz.
 		Levels: Levels, MaterialTypes: MaterialTypes, MaterialSources: MaterialSources, MaterialNecessity: MaterialNecessity,
 		MaterialForms: MaterialForms, DepthCodes: DepthCodes, DepthLevels: DepthLevels, AssuranceLevels: AssuranceLevels, AudienceLabels: AudienceLabels,
 		ChannelLabels: ChannelLabels, ScopeLabels: ScopeLabels, CrossModes: map[string]string{}, ResultTypes: ResultTypes,
-		YesNo: map[string]string{"yes": "支持网上支付", "no": "不支持网上支付"}}
+		YesNo: map[string]string{"yes": "支持网上支付", "no": "不支持网上支付"}, FieldTypes: FieldTypes}
 	for _, t := range types {
 		page.Types[t.Code] = t.Name
 	}

@@ -71,6 +71,11 @@ func ParseItemForm(v url.Values) ItemForm {
 			Necessity: num(k+"necessity", "是否必要"), Form: num(k+"form", "提交形式"), Originals: num(k+"originals", "原件份数"),
 			Copies: num(k+"copies", "复印件份数"), Paper: v.Get(k + "paper"), Notes: v.Get(k + "notes")})
 	}
+	for _, i := range rows(v, "form") { // 办件表单: formfields.go
+		k := fmt.Sprintf("form[%d].", i)
+		it.Form = append(it.Form, FormField{Key: v.Get(k + "key"), Label: v.Get(k + "label"), Type: v.Get(k + "type"),
+			Required: v.Get(k+"required") == "yes", Options: lines(v.Get(k + "options")), Max: num(k+"max", "上限"), Hint: v.Get(k + "hint")})
+	}
 	for _, i := range rows(v, "steps") {
 		k := fmt.Sprintf("steps[%d].", i)
 		it.Steps = append(it.Steps, Step{Name: v.Get(k + "name"), Group: v.Get(k + "group"), Description: v.Get(k + "description")})
@@ -141,7 +146,8 @@ func rows(v url.Values, prefix string) []int {
 // choice with a default).
 func textField(field string) bool {
 	switch field {
-	case "type", "source", "necessity", "form", "originals", "copies", "limit.days", "limit.unit", "remove":
+	case "type", "source", "necessity", "form", "originals", "copies", "limit.days", "limit.unit", "remove",
+		"required", "max": // the last two: 办件表单 rows
 		return false
 	}
 	return true

@@ -238,6 +238,14 @@ var columns = []column{
 			})
 			return err
 		}},
+	// 办件表单: one field a line, 字段名称｜字段标识｜类型｜是否必填｜选项｜上限｜填写提示 (formfields.go).
+	{header: "办件表单", keys: []string{"form"},
+		get: func(it *Item) string { return formatForm(it.Form) },
+		set: func(it *Item, v string, _ []ItemType) string {
+			var err string
+			it.Form, err = parseForm(v)
+			return err
+		}},
 	{header: "办理流程", keys: []string{"steps"},
 		get: func(it *Item) string {
 			return joinEntries(it.Steps, func(s Step) []string { return []string{s.Name, s.Group, s.Description} })
