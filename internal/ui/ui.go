@@ -52,6 +52,7 @@ var ConsoleNav = []NavItem{
 	{Path: "/console/departments", Label: "部门管理", Perm: authz.ViewOrg},
 	{Path: "/console/halls", Label: "大厅与窗口", Perm: authz.ViewOrg},
 	{Path: "/console/items", Label: "事项管理", Perm: authz.EditItems},
+	{Path: "/console/cases", Label: "办件受理与办理", Perm: authz.ViewCases},
 	{Path: "/console/calendar", Label: "工作日历", Perm: authz.ViewOrg},
 	{Path: "/console/staff", Label: "工作人员", Perm: authz.ViewOrg},
 	{Path: "/console/identity", Label: "现场核验", Perm: authz.VerifyIdentity},
