@@ -312,7 +312,7 @@ func TestCaseApplicantPages(t *testing.T) {
 			if c.State != cases.Accepted || c.Form["reason"] != "已补交结婚证" {
 				t.Fatalf("after resubmission: %s %v", c.State, c.Form)
 			}
-			wantStatus(t, "after resubmission", me.get(t, "/my/cases/"+c.ID), 200, "办理中", "补正后重新提交", "已补正")
+			wantStatus(t, "after resubmission", me.get(t, "/my/cases/"+c.ID), 200, "办理中", "补正后重新提交", "已补正", "申请内容", "已补交结婚证")
 
 			// Withdrawal needs the confirmation and the current version.
 			wantStatus(t, "withdraw unconfirmed", me.post(t, "/my/cases/"+c.ID+"/withdraw", url.Values{"version": {strconv.Itoa(c.Version)}}), 422, "请确认撤回申请")

@@ -532,6 +532,32 @@ type myCasePage struct {
 	Values      map[string]string
 	Errors      map[string]string
 	Problem     string // a refused action (stale page, state changed)
+	Filled      []filled
+}
+
+// filled is one answer of the application form, as the case page lists it.
+type filled struct{ Label, Value string }
+
+// filledOf lists form's answers in the order of fields, then any others
+// (a window clerk's keys) by key.
+func filledOf(fields []formField, form map[string]string) []filled {
+	var out []filled
+	for _, f := range fields {
+		if v, ok := form[f.Key]; ok {
+			out = append(out, filled{f.Label, v})
+		}
+	}
+	var rest []string
+	for k := range form {
+		if !slices.ContainsFunc(fields, func(f formField) bool { return f.Key == k }) {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	for _, k := range rest {
+		out = append(out, filled{k, form[k]})
+	}
+	return out
 }
 
 func (h *Handler) renderMyCase(w http.ResponseWriter, r *http.Request, ap Applicant, id string, status int, edit func(*myCasePage)) error {
@@ -556,7 +582,8 @@ func (h *Handler) renderMyCase(w http.ResponseWriter, r *http.Request, ap Applic
 	if c.Number != "" {
 		title += "（" + c.Number + "）"
 	}
-	p := myCasePage{Base: ui.NewBase(r, title), Case: c, Events: evs, Materials: mats, Alert: alert, Values: c.Form, Errors: map[string]string{}}
+	p := myCasePage{Base: ui.NewBase(r, title), Case: c, Events: evs, Materials: mats, Alert: alert, Values: c.Form, Errors: map[string]string{},
+		Filled: filledOf(genericForm, c.Form)}
 	if p.Values == nil {
 		p.Values = map[string]string{}
 	}
