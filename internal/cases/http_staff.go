@@ -69,6 +69,18 @@ func alertClass(a Alert) string {
 	return "badge badge-off"
 }
 
+// alertView is how the alert of c shows: closed cases have none, and a
+// case sent back for correction before acceptance has no clock yet.
+func alertView(c Case, a Alert) (text, class string) {
+	switch {
+	case c.State.Final():
+		return "—", ""
+	case c.AcceptedAt.IsZero() && c.State != Submitted:
+		return "未开始计时", "badge badge-off"
+	}
+	return AlertLabels[a], alertClass(a)
+}
+
 // cnDay writes a moment as a China date; cnDue a due date (already a date).
 func cnDay(t time.Time) string {
 	if t.IsZero() {
@@ -91,6 +103,7 @@ type option struct{ Value, Label string }
 type queueRow struct {
 	Case
 	Alert      Alert
+	AlertText  string
 	AlertClass string
 	Left       int
 }
@@ -189,7 +202,9 @@ func (h *Handler) renderQueue(w http.ResponseWriter, r *http.Request, p *authz.P
 		if err != nil {
 			return err
 		}
-		page.Rows = append(page.Rows, queueRow{Case: c, Alert: a, AlertClass: alertClass(a), Left: left})
+		row := queueRow{Case: c, Alert: a, Left: left}
+		row.AlertText, row.AlertClass = alertView(c, a)
+		page.Rows = append(page.Rows, row)
 	}
 	return h.pages.Render(w, status, "staff_queue.html", page)
 }
@@ -308,6 +323,7 @@ type casePage struct {
 	Materials     []materialRow
 	Events        []Event
 	Alert         Alert
+	AlertText     string
 	AlertClass    string
 	Left          int
 	Actions       []actionForm
@@ -382,7 +398,8 @@ func (h *Handler) renderCase(w http.ResponseWriter, r *http.Request, p *authz.Pr
 		title = "办件 " + c.Number
 	}
 	page := casePage{Base: ui.ConsoleBase(r, title, staffCrumbs...), Case: c, ApplicantKind: identity.KindLabels[identity.Kind(c.ApplicantKind)],
-		Events: evs, Alert: a, AlertClass: alertClass(a), Left: left, Error: msg}
+		Events: evs, Alert: a, Left: left, Error: msg}
+	page.AlertText, page.AlertClass = alertView(c, a)
 	for k, v := range c.Form {
 		page.Form = append(page.Form, kv{k, v})
 	}
@@ -480,6 +497,7 @@ type walkInPage struct {
 	ui.Base
 	Search   string
 	Found    []catalog.Record
+	More     bool // more items matched than shown
 	Code     string
 	Record   catalog.Record
 	Item     *catalog.Item
@@ -530,7 +548,7 @@ func (h *Handler) renderWalkIn(w http.ResponseWriter, r *http.Request, p *authz.
 				page.Errors["q"] = fmt.Sprintf("搜索内容不能超过%d个字", sqldb.MaxSearch)
 				status = max(status, http.StatusUnprocessableEntity)
 			} else {
-				found, _, err := h.svc.items.Items(r.Context(), p, catalog.ItemQuery{Status: catalog.StatusPublished, Q: page.Search})
+				found, total, err := h.svc.items.Items(r.Context(), p, catalog.ItemQuery{Status: catalog.StatusPublished, Q: page.Search})
 				if err != nil {
 					return err
 				}
@@ -539,7 +557,7 @@ func (h *Handler) renderWalkIn(w http.ResponseWriter, r *http.Request, p *authz.
 						page.Found = append(page.Found, rec)
 					}
 				}
-				page.Searched = true
+				page.Searched, page.More = true, total > len(found)
 			}
 		}
 	}
