@@ -186,11 +186,11 @@ func BenchmarkSearch(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				approx := "" // "~": an estimate (Result.TotalExact false)
+				more := "" // "+": more than Total (Result.TotalExact false)
 				if !res.TotalExact {
-					approx = "~"
+					more = "+"
 				}
-				line = append(line, fmt.Sprintf("%s %s%d", text, approx, res.Total))
+				line = append(line, fmt.Sprintf("%s %d%s", text, res.Total, more))
 			}
 			b.Logf("matches: %s", strings.Join(line, ", "))
 			runtime.LockOSThread() // for threadCPU

@@ -63,27 +63,25 @@
 // Counting every match of a broad query (社保 over 590,000 names: 29,500
 // matches) costs a pass over all of them, several times the rest of the
 // search, and a facet count costs one such pass per value. So Search
-// counts exactly only up to CountCap (100) matches. Its first step reads
-// the numbers of the first CountCap+1 matches in document-number order (in
-// one row, through group_concat):
+// counts only up to CountCap (100) matches. Its first step reads the
+// numbers of the first CountCap+1 matches in document-number order (in one
+// row, through group_concat):
 //
-//   - At most CountCap matches: Total is exact (Result.TotalExact) and the
-//     facet counts are exact (Result.FacetsExact).
-//   - More: Total is an estimate, CountCap × (highest document number) ÷
-//     (number of the CountCap-th match), never below CountCap+1, and
-//     TotalExact is false. Documents are numbered by descending Boost,
-//     which says nothing about their text, so the first matches are a fair
-//     sample (on the synthetic benchmark corpus the estimates are within a
-//     few per cent; a corpus whose popular items share words would skew
-//     them). Facet counts are then counted over the first facetSample
-//     (100) matches and scaled to the estimated total, and FacetsExact is
-//     false: they are approximate, and a value carried by fewer than about
-//     one match in a hundred may be missing.
+//   - At most CountCap matches: Total is exact (Result.TotalExact) and so
+//     are the facet counts (Result.FacetsExact).
+//   - More: Total is CountCap and TotalExact is false, meaning "more than
+//     Total" (show it as "100 多条" or "超过 100 条"). The facets are
+//     counted over the first CountCap matches, that is the most popular
+//     ones, and FacetsExact is false: the counts show how those matches
+//     divide, not how many there are in all, and a value only less popular
+//     matches carry is missing.
 //
-// Callers should show an inexact Total or count as approximate (约 N).
-// Pages are unaffected: the ranking tiers are counted only as far as the
-// requested page needs, so every page holds the hits it would hold with
-// exact counts. A page past the real end is simply empty.
+// Estimating the total from the first matches was tried and dropped:
+// documents are numbered by popularity, which is not independent of the
+// text, and on the benchmark corpus the estimates were off by up to ten
+// times. Pages are unaffected: the ranking tiers are counted only as far as
+// the requested page needs, so every page holds the hits it would hold
+// with exact counts, and a page past the real end is simply empty.
 //
 // Facet counts are disjunctive: the counts for facet F are taken over the
 // matches that satisfy the text, the region and every filter except F's
@@ -95,8 +93,9 @@
 // counts a facet it also filters on first reads its selection without its
 // facet filters, up to 2×CountCap matches: when that is all of them, the
 // hits and every count, exact, follow from that one pass; otherwise the
-// filtered facets' counts are estimated from its first facetSample
-// matches, as above, and the hits come from a second pass. Only a listing
+// filtered facets are counted over those of its first CountCap matches
+// that pass the other filters (FacetsExact false), and the hits come from
+// a second pass. Only a listing
 // that filters on a facet alone counts that facet over the whole index.
 //
 // # Storage and concurrency

@@ -35,11 +35,11 @@ const (
 
 // Result is the answer to a Query.
 type Result struct {
-	Total       int                     // matches in all, within Region and Filters: exact when TotalExact, else an estimate above CountCap
+	Total       int                     // matches in all, within Region and Filters, when TotalExact; else there are more than Total (= CountCap)
 	TotalExact  bool                    // Total is exact: the query matched at most CountCap documents
 	Hits        []Hit                   // the requested page, best first
 	Facets      map[string][]FacetCount // counts for each facet asked for, largest first
-	FacetsExact bool                    // every facet count is exact; false when some were estimated from a sample (see the package doc)
+	FacetsExact bool                    // every facet count is over all matches; false when some are over the first CountCap matches only (see the package doc)
 	Terms       []string                // the folded query terms (see ParseQuery), nil when listing
 }
 
@@ -62,16 +62,18 @@ const (
 	bm25B  = 0.75
 )
 
-// CountCap is the most matches Search counts exactly. Beyond it Total (and
-// the facet counts) are estimated from the first CountCap matches in
-// document-number order, and Result.TotalExact (FacetsExact) is false:
-// counting every match of a broad query (社保 over 590,000 names) costs a
-// pass over all of them, many times the rest of the search.
+// CountCap is the most matches Search counts. Beyond it Result.Total is
+// CountCap and TotalExact is false: there are more. Counting every match of
+// a broad query (社保 over 590,000 names) costs a pass over all of them,
+// many times the rest of the search; estimating the total from the first
+// matches proved unreliable, because documents are numbered by popularity
+// and popularity is not independent of the text.
 const CountCap = 100
 
-// facetSample is how many of the first matches of a query broader than
-// CountCap the facet counts are estimated from.
-const facetSample = 100
+// facetSample is how many of the first matches (in document-number, that
+// is popularity, order) of a query broader than CountCap its facets are
+// counted over.
+const facetSample = CountCap
 
 // unknown is the size of a ranking tier that was not counted: it has at
 // least as many matches as the page needs.
@@ -139,14 +141,14 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	rt := &readTx{ctx: ctx, ix: ix, tx: tx}
 	// Most queries match few documents: fetch them all and rank them here.
 	// Only a broad query pays for ranking tiers in windows, and one broader
-	// than CountCap has its total estimated rather than counted.
+	// than CountCap is not counted to the end.
 	//
 	// A query that counts a facet it filters on first reads its selection
 	// without the facet filters: when that has at most CountCap documents,
 	// the hits and every facet count follow from it in one pass, instead of
 	// one pass for the hits and one per filtered facet.
-	// Otherwise the counts of the filtered facets are estimated from the
-	// first matches read, so that pass is not lost.
+	// Otherwise the filtered facets are counted over the first matches read,
+	// so that pass is not lost.
 	var first []int64
 	var pre, own map[string][]FacetCount
 	if slices.ContainsFunc(facets, sel.filtered) {
@@ -160,9 +162,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	res.FacetsExact = true
-	if res.Total, res.TotalExact, err = total(rt, first, ix.firstLimit()); err != nil {
-		return Result{}, fmt.Errorf("%s(%q): count: %w", op, q.Text, err)
-	}
+	res.Total, res.TotalExact = total(first, ix.firstLimit())
 	if len(first) <= ix.narrow {
 		cs, err := sel.load(rt, first)
 		if err != nil {
@@ -195,7 +195,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		res.Facets = make(map[string][]FacetCount)
 	}
 	if len(shared) > 0 {
-		exact, err := sel.facetCounts(rt, shared, first, res.Total, res.TotalExact, res.Facets)
+		exact, err := sel.facetCounts(rt, shared, first, res.TotalExact, res.Facets)
 		if err != nil {
 			return Result{}, fmt.Errorf("%s(%q): facets: %w", op, q.Text, err)
 		}
@@ -218,35 +218,22 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	return res, nil
 }
 
+// sample is how many of the first matches of a broad query its facets are
+// counted over: never more than it counts.
+func (ix *Index) sample() int { return min(ix.sampleSize, ix.countCap) }
+
 // firstLimit is how many matches of a query Search reads first: one more
 // than it counts exactly or loads whole.
 func (ix *Index) firstLimit() int { return max(ix.countCap, ix.narrow) + 1 }
 
 // total returns the number of matches of a query whose first matches
-// (up to limit of them) are first, and whether it is exact.
-func total(rt *readTx, first []int64, limit int) (int, bool, error) {
+// (up to limit of them) are first, and whether it is exact: when limit
+// were read, there are more than limit-1.
+func total(first []int64, limit int) (int, bool) {
 	if len(first) < limit {
-		return len(first), true, nil
+		return len(first), true
 	}
-	n, err := estimate(rt, limit-1, first[limit-2])
-	return n, false, err
-}
-
-// estimate extrapolates the number of matches of a query from its first k
-// matches, the last of them numbered r, knowing that there are more.
-// Documents are numbered by descending Boost, which has nothing to do with
-// their text, so k matches among the first r numbers are about k/r of all
-// numbers.
-func estimate(rt *readTx, k int, r int64) (int, error) {
-	var last int64
-	if err := rt.queryRow(`SELECT coalesce(max(n), 0) FROM docs`).Scan(&last); err != nil {
-		return 0, err
-	}
-	est := k + 1
-	if r > 0 && last > r {
-		est = max(est, int(math.Round(float64(k)*float64(last)/float64(r))))
-	}
-	return est, nil
+	return limit - 1, false
 }
 
 func sortedKeys(m map[string][]string) []string {
@@ -724,14 +711,13 @@ func (s *selection) facetCountsOf(rt *readTx, facets []string, ns []int64, out m
 	if err != nil {
 		return err
 	}
-	return s.countTags(facets, ns, tags, func(int64, string) bool { return true }, 1, out)
+	return s.countTags(facets, ns, tags, func(int64, string) bool { return true }, out)
 }
 
 // countTags counts, for each of facets, the values carried by the
 // documents ns that keep(n, facet) accepts, given each document's facet
-// tags; each count is multiplied by scale (rounded, at least 1). The counts
-// go into out.
-func (s *selection) countTags(facets []string, ns []int64, tags map[int64][]string, keep func(n int64, facet string) bool, scale float64, out map[string][]FacetCount) error {
+// tags. The counts go into out.
+func (s *selection) countTags(facets []string, ns []int64, tags map[int64][]string, keep func(n int64, facet string) bool, out map[string][]FacetCount) error {
 	for _, f := range facets {
 		prefix := "t" + strconv.Itoa(s.ix.facetPos[f]) + "x"
 		counts := map[string]int{}
@@ -750,9 +736,6 @@ func (s *selection) countTags(facets []string, ns []int64, tags map[int64][]stri
 			v, err := hex.DecodeString(t[len(prefix):])
 			if err != nil {
 				return fmt.Errorf("facet tag %q: %w", t, err)
-			}
-			if scale != 1 {
-				c = max(1, int(math.Round(float64(c)*scale)))
 			}
 			fc = append(fc, FacetCount{Value: string(v), Count: c})
 		}
@@ -789,21 +772,14 @@ func sortCounts(out []FacetCount) {
 }
 
 // facetCounts counts facets over a set of matches whose first ones (up to
-// countCap+1) are first and whose size is total (exact or not) into out,
-// and reports whether the counts are exact. A set of at most countCap
-// matches is counted whole; a larger one from its first sampleSize
-// matches, each count scaled by total/sampleSize.
-func (s *selection) facetCounts(rt *readTx, facets []string, first []int64, total int, exact bool, out map[string][]FacetCount) (bool, error) {
+// firstLimit) are first into out, and reports whether the counts are over
+// the whole set: a set of at most countCap matches is counted whole, a
+// larger one over its first sampleSize matches.
+func (s *selection) facetCounts(rt *readTx, facets []string, first []int64, exact bool, out map[string][]FacetCount) (bool, error) {
 	if exact {
 		return true, s.facetCountsOf(rt, facets, first, out)
 	}
-	k := min(len(first), s.ix.sampleSize)
-	tags, err := docTags(rt, first[:k])
-	if err != nil {
-		return false, err
-	}
-	all := func(int64, string) bool { return true }
-	return false, s.countTags(facets, first[:k], tags, all, float64(total)/float64(k), out)
+	return false, s.facetCountsOf(rt, facets, first[:min(len(first), s.ix.sample())], out)
 }
 
 // ownFacetCounts counts a facet the query filters on, over the selection
@@ -822,18 +798,15 @@ func (s *selection) ownFacetCounts(rt *readTx, facet string, out map[string][]Fa
 	if err != nil {
 		return false, err
 	}
-	total, exact, err := total(rt, first, s.ix.firstLimit())
-	if err != nil {
-		return false, err
-	}
-	return s.facetCounts(rt, []string{facet}, first, total, exact, out)
+	_, exact := total(first, s.ix.firstLimit())
+	return s.facetCounts(rt, []string{facet}, first, exact, out)
 }
 
 // unfiltered reads the selection without its facet filters. If it has at
 // most twice countCap documents, it returns the matches of the whole selection
 // and the exact, disjunctive counts of facets (pre), all from the facet
 // values of those documents. Else it returns the counts of the filtered
-// facets among facets (own), estimated from its first sampleSize matches.
+// facets among facets (own), counted over its first sampleSize matches.
 func (s *selection) unfiltered(rt *readTx, facets []string) (first []int64, pre, own map[string][]FacetCount, err error) {
 	expr := and(s.match, s.region)
 	if expr == "" {
@@ -847,13 +820,10 @@ func (s *selection) unfiltered(rt *readTx, facets []string) (first []int64, pre,
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	total, exact, err := total(rt, all, limit)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+	_, exact := total(all, limit)
 	count := facets
 	if !exact {
-		all = all[:min(len(all), s.ix.sampleSize)]
+		all = all[:min(len(all), s.ix.sample())]
 		count = slices.DeleteFunc(slices.Clone(facets), func(f string) bool { return !s.filtered(f) })
 	}
 	tags, err := docTags(rt, all)
@@ -869,12 +839,8 @@ func (s *selection) unfiltered(rt *readTx, facets []string) (first []int64, pre,
 		}
 		return true
 	}
-	scale := 1.0
-	if !exact {
-		scale = float64(total) / float64(len(all))
-	}
 	out := make(map[string][]FacetCount, len(count))
-	if err := s.countTags(count, all, tags, keep, scale, out); err != nil {
+	if err := s.countTags(count, all, tags, keep, out); err != nil {
 		return nil, nil, nil, err
 	}
 	if !exact {
