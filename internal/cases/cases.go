@@ -38,6 +38,10 @@ func (s State) Final() bool {
 	return s == Approved || s == Denied || s == Refused || s == Withdrawn || s == Revoked
 }
 
+// Open reports whether a case in s waits for someone to act: submitted
+// and not final.
+func (s State) Open() bool { return s != Draft && !s.Final() }
+
 // Paused reports whether the clock stands still in s.
 func (s State) Paused() bool { return s == Correcting || s == Special }
 

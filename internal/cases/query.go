@@ -92,6 +92,9 @@ func (s *Service) MyCases(ctx context.Context, ap Applicant, page int) ([]Case, 
 	return s.list(ctx, w, `created_at DESC`, page)
 }
 
+// MaxCount is the most a list counts exactly; beyond, it says MaxCount+1.
+const MaxCount = 1000
+
 // Query filters a staff work queue.
 type Query struct {
 	State string // one state, "open" (not final; the default) or "all"
@@ -104,19 +107,21 @@ type Query struct {
 // not yet accepted ones last), at most 50 a page.
 func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Case, int, error) {
 	w := &sqldb.Where{}
-	w.Add("state <> ?", Draft)
 	switch q.State {
 	case "", "open":
-		w.AddIn("state", []string{string(Submitted), string(Correcting), string(Accepted), string(Special)})
+		w.Add("is_open = ?", true)
 	case "all":
+		w.Add("state <> ?", Draft)
 	default:
 		w.Add("state = ?", q.State)
 	}
 	today := calendar.DateOf(s.now())
+	// Only running cases have a due date in due_sort (paused and
+	// not-yet-accepted ones sort after all dates), so alerts are ranges of it.
 	switch q.Alert {
 	case AlertRed:
-		w.Add("promised_due < ?", today)
-		w.Add("state = ?", Accepted)
+		w.Add("is_open = ?", true)
+		w.Add("due_sort < ?", today)
 	case AlertYellow:
 		sched, err := s.cal.Schedule(ctx)
 		if err != nil {
@@ -127,9 +132,9 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 		if err != nil {
 			return nil, 0, err
 		}
-		w.Add("promised_due >= ?", today)
-		w.Add("promised_due <= ?", limit)
-		w.Add("state = ?", Accepted)
+		w.Add("is_open = ?", true)
+		w.Add("due_sort >= ?", today)
+		w.Add("due_sort <= ?", limit)
 	}
 	if t := strings.TrimSpace(q.Q); t != "" {
 		like := "%" + sqldb.EscapeLike(t) + "%"
@@ -137,13 +142,14 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 	}
 	cond, args := p.Filter(authz.ViewCases, "region_code", "dept_path", w.Next())
 	w.AddNumbered(cond, args)
-	return s.list(ctx, w, `promised_due IS NULL, promised_due ASC, submitted_at ASC`, q.Page)
+	return s.list(ctx, w, `due_sort ASC, submitted_at ASC`, q.Page)
 }
 
 func (s *Service) list(ctx context.Context, w *sqldb.Where, order string, page int) ([]Case, int, error) {
 	const perPage = 50
 	var total int
-	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases`+w.String(), w.Args...).Scan(&total); err != nil {
+	// Counted up to MaxCount: a long queue is "1000+" to people.
+	if err := s.db.R.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM cases%s LIMIT %d) t`, w.String(), MaxCount+1), w.Args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("cases.list: %w", err)
 	}
 	clause, args := w.Page(perPage, (sqldb.ClampPage(page)-1)*perPage)

@@ -215,10 +215,10 @@ func nullTime(t time.Time) any {
 func save(ctx context.Context, tx *sql.Tx, c Case, now time.Time) (Case, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE cases SET number = $1, state = $2, step = $3, extension_days = $4, fix_requested = $5, fixed_from = $6,
 		fix_items = $7, outstanding = $8, supply_by = $9, pauses = $10, form_data = $11, submitted_at = $12, accepted_at = $13, decided_at = $14,
-		legal_due = $15, promised_due = $16, updated_at = $17, version = version + 1 WHERE id = $18 AND version = $19`,
+		legal_due = $15, promised_due = $16, updated_at = $17, is_open = $18, due_sort = $19, version = version + 1 WHERE id = $20 AND version = $21`,
 		sqldb.NullString(c.Number), c.State, c.Step, c.Extension, c.FixRequested, c.FixedFrom, js(c.FixItems), js(c.Outstanding), nullTime(c.SupplyBy),
 		js(c.Pauses), js(c.Form), nullTime(c.SubmittedAt), nullTime(c.AcceptedAt), nullTime(c.DecidedAt), nullTime(c.LegalDue), nullTime(c.PromisedDue),
-		now, c.ID, c.Version)
+		now, c.State.Open(), dueSort(c), c.ID, c.Version)
 	if err != nil {
 		return Case{}, fmt.Errorf("cases.save: %w", err)
 	}
@@ -228,6 +228,16 @@ func save(ctx context.Context, tx *sql.Tx, c Case, now time.Time) (Case, error) 
 	c.Version++
 	c.UpdatedAt = now
 	return c, nil
+}
+
+// noDue orders cases without a promised due date after all others.
+var noDue = time.Date(2999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+func dueSort(c Case) time.Time {
+	if c.PromisedDue.IsZero() {
+		return noDue
+	}
+	return c.PromisedDue
 }
 
 // nextNumber takes the next daily sequence number for itemCode on day,
