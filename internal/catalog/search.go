@@ -131,10 +131,10 @@ type Hit struct {
 // SearchResult is one page of results with facet counts.
 type SearchResult struct {
 	Total       int
-	TotalExact  bool // false: Total is an estimate (more than search.CountCap matches); show it as 约 N
+	TotalExact  bool // false: there are more than Total (= search.CountCap) matches; show it as "超过 N 条"
 	Hits        []Hit
 	Facets      map[string][]search.FacetCount
-	FacetsExact bool // false: the facet counts are estimates from a sample
+	FacetsExact bool // false: some facet counts are over the first search.CountCap matches only
 	Terms       []string
 }
 
