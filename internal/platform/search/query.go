@@ -25,6 +25,7 @@ type Query struct {
 	Facets  []string            // facets to count over the matches (disjunctively, see the package doc)
 	Offset  int                 // hits to skip
 	Limit   int                 // hits to return: 0 means DefaultLimit, at most MaxLimit
+	Exact   bool                // count every match, Total and facets, past CountCap: a pass over all matches, for pages that show whole-category counts and can cache them
 }
 
 // Page sizes for Query.Limit.
@@ -83,7 +84,10 @@ const unknown = math.MaxInt32
 // unknown facets, empty text without Region or Filters) is an Invalid error.
 func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	const op = "search.Index.Search"
-	sel := selection{ix: ix}
+	sel := selection{ix: ix, cap: ix.countCap}
+	if q.Exact {
+		sel.cap = math.MaxInt32
+	}
 	for _, facet := range sortedKeys(q.Filters) {
 		pos, ok := ix.facetPos[facet]
 		if !ok {
@@ -157,12 +161,12 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	if pre == nil {
-		if first, err = matches(rt, sel.base(""), ix.firstLimit()); err != nil {
+		if first, err = matches(rt, sel.base(""), sel.firstLimit()); err != nil {
 			return Result{}, fmt.Errorf("%s(%q): %w", op, q.Text, err)
 		}
 	}
 	res.FacetsExact = true
-	res.Total, res.TotalExact = total(first, ix.firstLimit())
+	res.Total, res.TotalExact = total(first, sel.firstLimit())
 	if len(first) <= ix.narrow {
 		cs, err := sel.load(rt, first)
 		if err != nil {
@@ -220,11 +224,11 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 
 // sample is how many of the first matches of a broad query its facets are
 // counted over: never more than it counts.
-func (ix *Index) sample() int { return min(ix.sampleSize, ix.countCap) }
+func (s *selection) sample() int { return min(s.ix.sampleSize, s.cap) }
 
 // firstLimit is how many matches of a query Search reads first: one more
 // than it counts exactly or loads whole.
-func (ix *Index) firstLimit() int { return max(ix.countCap, ix.narrow) + 1 }
+func (s *selection) firstLimit() int { return max(s.cap, s.ix.narrow) + 1 }
 
 // total returns the number of matches of a query whose first matches
 // (up to limit of them) are first, and whether it is exact: when limit
@@ -302,6 +306,7 @@ func (r *row) Scan(dest ...any) error {
 // selection is what a query matches, as FTS5 expressions.
 type selection struct {
 	ix            *Index
+	cap           int      // the most matches counted: ix.countCap, or all for Query.Exact
 	match         string   // the text terms; "" when listing
 	qkey          string   // the query's key, for the tiers of a narrow query
 	prefix, exact string   // expressions for the ranking tiers
@@ -779,7 +784,7 @@ func (s *selection) facetCounts(rt *readTx, facets []string, first []int64, exac
 	if exact {
 		return true, s.facetCountsOf(rt, facets, first, out)
 	}
-	return false, s.facetCountsOf(rt, facets, first[:min(len(first), s.ix.sample())], out)
+	return false, s.facetCountsOf(rt, facets, first[:min(len(first), s.sample())], out)
 }
 
 // ownFacetCounts counts a facet the query filters on, over the selection
@@ -794,11 +799,11 @@ func (s *selection) ownFacetCounts(rt *readTx, facet string, out map[string][]Fa
 		out[facet], err = scanCounts(rows)
 		return err == nil, err
 	}
-	first, err := matches(rt, base, s.ix.firstLimit())
+	first, err := matches(rt, base, s.firstLimit())
 	if err != nil {
 		return false, err
 	}
-	_, exact := total(first, s.ix.firstLimit())
+	_, exact := total(first, s.firstLimit())
 	return s.facetCounts(rt, []string{facet}, first, exact, out)
 }
 
@@ -815,7 +820,7 @@ func (s *selection) unfiltered(rt *readTx, facets []string) (first []int64, pre,
 	// Reading this selection whole is worth up to twice countCap documents:
 	// it saves a second pass over the text, which costs most when the
 	// text is a long phrase.
-	limit := 2*s.ix.countCap + 1
+	limit := 2*s.cap + 1
 	all, err := matches(rt, expr, limit)
 	if err != nil {
 		return nil, nil, nil, err
@@ -823,7 +828,7 @@ func (s *selection) unfiltered(rt *readTx, facets []string) (first []int64, pre,
 	_, exact := total(all, limit)
 	count := facets
 	if !exact {
-		all = all[:min(len(all), s.ix.sample())]
+		all = all[:min(len(all), s.sample())]
 		count = slices.DeleteFunc(slices.Clone(facets), func(f string) bool { return !s.filtered(f) })
 	}
 	tags, err := docTags(rt, all)

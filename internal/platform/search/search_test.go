@@ -809,6 +809,16 @@ func TestCapped(t *testing.T) {
 			if !w.TotalExact || !w.FacetsExact || w.Total != tc.want {
 				t.Fatalf("uncapped: Total %d, TotalExact %v, FacetsExact %v; want %d, exact", w.Total, w.TotalExact, w.FacetsExact, tc.want)
 			}
+			// Exact counts everything, whatever the cap.
+			qe := q
+			qe.Exact = true
+			e, err := capped.Search(t.Context(), qe)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Total != w.Total || !e.TotalExact || !e.FacetsExact || !reflect.DeepEqual(e.Facets, w.Facets) || !slices.Equal(ids(e.Hits), ids(w.Hits)) {
+				t.Errorf("Exact: total %d (exact %v), facets %v (exact %v), hits %q; want %d %v %q", e.Total, e.TotalExact, e.Facets, e.FacetsExact, ids(e.Hits), w.Total, w.Facets, ids(w.Hits))
+			}
 			c, err := capped.Search(t.Context(), q)
 			if err != nil {
 				t.Fatal(err)
