@@ -77,8 +77,8 @@
 //     matches carry is missing.
 //
 // Query.Exact counts every match all the same, for pages that show the
-// counts of a whole category and can cache them (a listing of a province
-// costs a pass over all its items: seconds at 590,000).
+// counts of a whole category and can cache them: a listing of a whole
+// province costs a pass over all its items.
 //
 // Estimating the total from the first matches was tried and dropped:
 // documents are numbered by popularity, which is not independent of the
