@@ -30,6 +30,7 @@ import (
 	"yiwang/internal/identity"
 	"yiwang/internal/org"
 	"yiwang/internal/platform/authz"
+	"yiwang/internal/platform/blob"
 	"yiwang/internal/platform/outbox"
 	"yiwang/internal/platform/password"
 	"yiwang/internal/platform/sqldb"
@@ -61,6 +62,7 @@ type App struct {
 	Finder   *catalog.Finder
 	Identity *identity.Service
 	Cases    *cases.Service
+	Blobs    *blob.Dir      // uploaded files (申请材料), content-addressed under data_dir/blobs
 	OIDC     *identity.OIDC // OpenID Connect provider (SSO for the vertical systems)
 	Registry *prometheus.Registry
 	started  time.Time
@@ -155,6 +157,9 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 		return nil, err
 	}
 	a.OIDC = oidcP
+	if a.Blobs, err = blob.NewDir(filepath.Join(cfg.DataDir, "blobs")); err != nil {
+		return nil, err
+	}
 	// Cases (办件): notices to applicants go out as SMS through identity's outbox sender.
 	a.Cases = cases.NewService(db, a.Calendar, a.Catalog, a.Identity, identity.OutboxSender{}, cases.Settings{WarnDays: cfg.CaseWarnDays})
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Staff.OnDepartmentMoved)
@@ -220,7 +225,7 @@ func (a *App) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	cases.NewHandler(a.Cases, a.Identity, casesPages, ws, a.Cfg.BaseURL).Routes(mux, api)
+	cases.NewHandler(a.Cases, a.Identity, a.Blobs, casesPages, ws, a.Cfg.BaseURL).Routes(mux, api)
 	// OIDC provider: endpoints, sign-in and consent steps, console client pages.
 	oidcPages, err := identity.OIDCPages()
 	if err != nil {
@@ -345,6 +350,11 @@ func (a *App) housekeeping(ctx context.Context) {
 			a.Log.Warn("citizen session purge failed", "err", err)
 		} else if n > 0 {
 			a.Log.Info("expired citizen sessions and codes purged", "count", n)
+		}
+		if n, err := a.Blobs.PurgeTemp(time.Hour); err != nil && ctx.Err() == nil {
+			a.Log.Warn("blob temp purge failed", "err", err)
+		} else if n > 0 {
+			a.Log.Info("abandoned upload files removed", "count", n)
 		}
 		if n, err := a.OIDC.Purge(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("oidc purge failed", "err", err)

@@ -10,6 +10,7 @@ import (
 
 	"yiwang/internal/calendar"
 	"yiwang/internal/identity"
+	"yiwang/internal/platform/blob"
 	"yiwang/internal/platform/web"
 	"yiwang/internal/ui"
 )
@@ -40,14 +41,15 @@ func Pages() (*ui.Pages, error) {
 type Handler struct {
 	svc     *Service
 	ids     *identity.Service
+	blobs   blob.Store // uploaded materials
 	pages   *ui.Pages
 	web     *web.Server
 	baseURL string // absolute URL prefix for QR codes on notices; empty: from the request
 }
 
 // NewHandler returns the cases handler.
-func NewHandler(svc *Service, ids *identity.Service, pages *ui.Pages, ws *web.Server, baseURL string) *Handler {
-	return &Handler{svc: svc, ids: ids, pages: pages, web: ws, baseURL: baseURL}
+func NewHandler(svc *Service, ids *identity.Service, blobs blob.Store, pages *ui.Pages, ws *web.Server, baseURL string) *Handler {
+	return &Handler{svc: svc, ids: ids, blobs: blobs, pages: pages, web: ws, baseURL: baseURL}
 }
 
 // Routes registers the cases routes: the JSON API and the applicant's
