@@ -46,10 +46,12 @@ func TestBrowserCaseParentJourney(t *testing.T) {
 
 	// Submitting without the reason is refused on the page.
 	b.load("submit empty", chromedp.Click(chromedp.CSS(`#apply-form button[value="submit"]`)))
-	if e := step(b, "read the field error", chromedp.Text(chromedp.CSS("#e-reason"))); !strings.Contains(e, "请填写申请事由") {
+	if e := step(b, "read the field error", chromedp.Text(chromedp.CSS("#e-child_name"))); !strings.Contains(e, "请填写新生儿姓名") {
 		b.fatalf("field error %q", e)
 	}
-	b.fillText("#apply-form", map[string]string{"reason": "为新生儿王小宝办理出生医学证明", "note": "2026年2月28日出生于内蒙古妇幼保健院"})
+	b.fillText("#apply-form", map[string]string{"child_name": "王小宝", "mother_id_number": "11010519491231002X", "father_id_number": demoCitizenID,
+		"hukou_region": "150102", "address": "呼和浩特市新城区海拉尔东街1号"})
+	b.do("pick the birth date and gender", chromedp.SetValue(chromedp.CSS("#f-birth_date"), "2026-02-28"), chromedp.SetValue(chromedp.CSS("#f-gender"), "男"))
 	b.load("submit", chromedp.Click(chromedp.CSS(`#apply-form button[value="submit"]`)))
 	p := b.path()
 	id, ok := strings.CutPrefix(p, "/my/cases/")
@@ -87,7 +89,7 @@ func TestBrowserCaseParentJourney(t *testing.T) {
 		}
 	}
 	b.screenshot("case-correction")
-	if v := step(b, "read the kept reason", chromedp.Value(chromedp.CSS("#resubmit-form #f-reason"))); v != "为新生儿王小宝办理出生医学证明" {
+	if v := step(b, "read the kept answers", chromedp.Value(chromedp.CSS("#resubmit-form #f-child_name"))); v != "王小宝" {
 		b.fatalf("resubmission form holds %q", v)
 	}
 	b.fillText("#resubmit-form", map[string]string{"opinion": "已补交结婚证复印件和父亲身份证反面"})

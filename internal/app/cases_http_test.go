@@ -134,7 +134,6 @@ func TestCaseAPI(t *testing.T) {
 			code := itemCode(t, e, "出生医学证明首次签发")
 			me := signIn(t, e, demoCitizenID, e.Logins[demoCitizenID])
 			anon := newCitizenClient(e)
-			long := strings.Repeat("长", 501)
 
 			for _, tc := range []struct {
 				name     string
@@ -143,13 +142,18 @@ func TestCaseAPI(t *testing.T) {
 				status   int
 				contains []string
 			}{
-				{"not signed in", anon, map[string]any{"item_code": code, "form": map[string]string{"reason": "x"}}, 401, []string{`"code":"unauthenticated"`, "请先登录"}},
+				{"not signed in", anon, map[string]any{"item_code": code, "form": birthApplication()}, 401, []string{`"code":"unauthenticated"`, "请先登录"}},
 				{"unknown item", me, map[string]any{"item_code": "nope"}, 404, []string{`"code":"not_found"`}},
 				{"item not online", me, map[string]any{"item_code": itemCode(t, e, "内地居民离婚登记")}, 409, []string{`"code":"conflict"`, "不支持网上申请"}},
-				{"oversized value", me, map[string]any{"item_code": code, "form": map[string]string{"reason": long}}, 422,
-					[]string{`"code":"invalid"`, `"body.form.reason"`, "不能超过500个字"}},
-				{"unknown field", me, map[string]any{"item_code": code, "form": map[string]string{"reason": "x", "salary": "1"}}, 422, []string{`"body.form"`}},
-				{"missing required on submit", me, map[string]any{"item_code": code, "submit": true}, 422, []string{"请填写申请事由"}},
+				{"oversized value", me, map[string]any{"item_code": code, "form": withValues(birthApplication(), "address", strings.Repeat("长", 201))}, 422,
+					[]string{`"code":"invalid"`, `"body.form.address"`, "联系地址不能超过200个字"}},
+				{"huge value", me, map[string]any{"item_code": code, "form": withValues(birthApplication(), "child_name", strings.Repeat("长", 100000))}, 422,
+					[]string{`"body.form.child_name"`}},
+				{"bad ID number", me, map[string]any{"item_code": code, "form": withValues(birthApplication(), "mother_id_number", "110105194912310021"), "submit": true}, 422,
+					[]string{`"body.form.mother_id_number"`, "母亲身份证号"}},
+				{"unknown field", me, map[string]any{"item_code": code, "form": withValues(birthApplication(), "salary", "1")}, 422, []string{`"body.form"`, "未定义的字段"}},
+				{"missing required on submit", me, map[string]any{"item_code": code, "form": map[string]string{"child_name": "王小宝"}, "submit": true}, 422,
+					[]string{"请填写出生日期", "请选择性别"}},
 				{"code too long", me, map[string]any{"item_code": strings.Repeat("1", 65)}, 422, []string{`"code":"invalid"`}},
 				{"unknown body property", me, map[string]any{"item_code": code, "applicant_id": "someone"}, 422, []string{`"code":"invalid"`}},
 			} {
@@ -168,13 +172,13 @@ func TestCaseAPI(t *testing.T) {
 			}
 
 			// A draft has no number yet.
-			res := me.postJSON(t, "/api/v1/cases", map[string]any{"item_code": code, "form": map[string]string{"reason": "草稿"}})
+			res := me.postJSON(t, "/api/v1/cases", map[string]any{"item_code": code, "form": map[string]string{"child_name": "王小宝"}})
 			wantStatus(t, "draft", res, 201)
 			if d := decodeCase(t, res); d.Status != cases.Draft || d.Number != "" || d.ID == "" || len(d.Events) != 0 {
 				t.Errorf("draft: %+v", d)
 			}
 			// Submitted at once.
-			res = me.postJSON(t, "/api/v1/cases", map[string]any{"item_code": code, "form": map[string]string{"reason": "新生儿办证", "note": " "}, "submit": true})
+			res = me.postJSON(t, "/api/v1/cases", map[string]any{"item_code": code, "form": withValues(birthApplication(), "mother_id_number", "11010519491231002x"), "submit": true})
 			wantStatus(t, "submit", res, 201)
 			c := decodeCase(t, res)
 			if c.Status != cases.Submitted || len(c.Number) != 43 || c.ItemCode != code || c.ItemName != "出生医学证明首次签发" || c.AcceptedAt != nil ||
@@ -229,24 +233,29 @@ func TestCaseApplicantPages(t *testing.T) {
 			if res.Status != 303 || res.Header.Get("Location") != "/login?next="+url.QueryEscape(apply) {
 				t.Fatalf("anonymous apply: %d %q", res.Status, res.Header.Get("Location"))
 			}
-			if res := anon.post(t, apply, url.Values{"action": {"submit"}, "reason": {"x"}}); res.Status != 303 ||
+			if res := anon.post(t, apply, posted(birthApplication(), "action", "submit")); res.Status != 303 ||
 				!strings.HasPrefix(res.Header.Get("Location"), "/login?next=") {
 				t.Fatalf("anonymous post: %d", res.Status)
 			}
 			wantStatus(t, "anonymous my cases", anon.get(t, "/my/cases"), 303)
-			wantStatus(t, "form", me.get(t, apply), 200, "出生医学证明首次签发", "王小明", "150102********1237", "申请事由",
+			wantStatus(t, "form", me.get(t, apply), 200, "出生医学证明首次签发", "王小明", "150102********1237", "新生儿姓名", `type="date"`, `<select id="f-gender"`,
 				"新生儿父母双方居民身份证", `name="action" value="submit"`, `id="nav-cases"`, "我的办件")
 			wantStatus(t, "unknown item", me.get(t, "/items/nope/apply"), 404)
 			wantStatus(t, "item not online", me.get(t, "/items/"+itemCode(t, e, "内地居民离婚登记")+"/apply"), 409, "不支持网上申请")
 
 			// Bad input re-renders the form with what was typed.
-			wantStatus(t, "missing reason", me.post(t, apply, url.Values{"action": {"submit"}, "note": {"备注一"}}), 422, "请填写申请事由", "备注一")
-			wantStatus(t, "oversized reason", me.post(t, apply, url.Values{"action": {"submit"}, "reason": {strings.Repeat("长", 501)}}), 422,
-				"申请事由不能超过500个字")
-			wantStatus(t, "no action", me.post(t, apply, url.Values{"reason": {"x"}}), 422, "请选择保存草稿或提交申请")
+			if res := me.get(t, apply); strings.Contains(res.Body, "birth_record") {
+				t.Error("the form offers an attachment field before uploads work")
+			}
+			wantStatus(t, "missing name", me.post(t, apply, url.Values{"action": {"submit"}, "address": {"呼和浩特市新城区"}}), 422, "请填写新生儿姓名",
+				"呼和浩特市新城区")
+			wantStatus(t, "oversized name", me.post(t, apply, posted(birthApplication(), "action", "submit", "child_name", strings.Repeat("长", 21))), 422,
+				"新生儿姓名不能超过20个字")
+			wantStatus(t, "bad choice", me.post(t, apply, posted(birthApplication(), "action", "submit", "gender", "未知")), 422, "性别只能从给定选项中选择")
+			wantStatus(t, "no action", me.post(t, apply, posted(birthApplication())), 422, "请选择保存草稿或提交申请")
 
 			// Save a draft, come back to it, submit it.
-			res = me.post(t, apply, url.Values{"action": {"save"}, "reason": {"给孩子办出生证"}})
+			res = me.post(t, apply, url.Values{"action": {"save"}, "child_name": {"王小宝"}})
 			loc := res.Header.Get("Location")
 			if res.Status != 303 || !strings.HasPrefix(loc, apply+"?draft=") {
 				t.Fatalf("save: %d %q %.300s", res.Status, loc, res.Body)
@@ -256,20 +265,20 @@ func TestCaseApplicantPages(t *testing.T) {
 			if err != nil || d.State != cases.Draft {
 				t.Fatalf("draft: %v %s", err, d.State)
 			}
-			wantStatus(t, "draft form", me.get(t, loc), 200, "给孩子办出生证", `name="version" value="1"`, "草稿已保存")
+			wantStatus(t, "draft form", me.get(t, loc), 200, `value="王小宝"`, `name="version" value="1"`, "草稿已保存")
 			wantStatus(t, "draft from my cases", me.get(t, "/my/cases/"+draftID), 303)
 			// A stale draft (saved in another tab) keeps what was typed.
-			if _, err := e.App.Cases.SaveDraft(ctx, demoCitizen(t, e), draftID, map[string]string{"reason": "另一个标签页"}, 1); err != nil {
+			if _, err := e.App.Cases.SaveDraft(ctx, demoCitizen(t, e), draftID, map[string]string{"child_name": "另一个标签页"}, 1); err != nil {
 				t.Fatal(err)
 			}
-			wantStatus(t, "stale draft", me.post(t, apply, url.Values{"action": {"submit"}, "draft": {draftID}, "version": {"1"}, "reason": {"我的版本"}}),
+			wantStatus(t, "stale draft", me.post(t, apply, posted(birthApplication(), "action", "submit", "draft", draftID, "version", "1", "child_name", "我的版本")),
 				409, "已被他人处理或修改", "我的版本")
-			res = me.post(t, apply, url.Values{"action": {"submit"}, "draft": {draftID}, "version": {"2"}, "reason": {"给孩子办出生证"}})
+			res = me.post(t, apply, posted(birthApplication(), "action", "submit", "draft", draftID, "version", "2"))
 			if res.Status != 303 || res.Header.Get("Location") != "/my/cases/"+draftID {
 				t.Fatalf("submit: %d %q %.300s", res.Status, res.Header.Get("Location"), res.Body)
 			}
 			c, _ := e.App.Cases.Mine(ctx, demoCitizen(t, e), draftID)
-			if c.State != cases.Submitted || c.Form["reason"] != "给孩子办出生证" {
+			if c.State != cases.Submitted || c.Form["child_name"] != "王小宝" || c.Form["hukou_region"] != "150102" {
 				t.Fatalf("submitted: %s %v", c.State, c.Form)
 			}
 			wantStatus(t, "case page", me.get(t, "/my/cases/"+c.ID), 200, c.Number, "待受理", "申请已提交", "提交申请", "撤回申请")
@@ -278,7 +287,7 @@ func TestCaseApplicantPages(t *testing.T) {
 			// Someone else's case is not there.
 			other := otherCitizen(t, e)
 			wantStatus(t, "another's case", other.get(t, "/my/cases/"+c.ID), 404)
-			wantStatus(t, "another's resubmit", other.post(t, "/my/cases/"+c.ID+"/resubmit", url.Values{"version": {"2"}, "reason": {"x"}}), 404)
+			wantStatus(t, "another's resubmit", other.post(t, "/my/cases/"+c.ID+"/resubmit", posted(birthApplication(), "version", "2")), 404)
 			wantStatus(t, "another's withdrawal", other.post(t, "/my/cases/"+c.ID+"/withdraw", url.Values{"version": {"2"}, "confirm": {"yes"}}), 404)
 			if res := other.get(t, "/my/cases"); strings.Contains(res.Body, c.Number) {
 				t.Error("another citizen's list shows the case")
@@ -298,21 +307,21 @@ func TestCaseApplicantPages(t *testing.T) {
 			wantStatus(t, "correction notice", me.get(t, "/my/cases/"+c.ID), 200, "补正告知", "结婚证复印件", "父亲身份证反面", "材料不全",
 				`action="/my/cases/`+c.ID+`/resubmit"`, "计时暂停")
 			// A page from before the correction is stale: 409, nothing changed.
-			wantStatus(t, "stale resubmit", me.post(t, "/my/cases/"+c.ID+"/resubmit", url.Values{"version": {strconv.Itoa(seen)}, "reason": {"补好了"}}), 409,
-				"已被他人处理或修改", "补正告知", "补好了")
-			wantStatus(t, "bad version", me.post(t, "/my/cases/"+c.ID+"/resubmit", url.Values{"version": {"abc"}, "reason": {"补好了"}}), 409)
-			wantStatus(t, "resubmit without reason", me.post(t, "/my/cases/"+c.ID+"/resubmit", url.Values{"version": {strconv.Itoa(c.Version)}}), 422,
-				"请填写申请事由")
+			wantStatus(t, "stale resubmit", me.post(t, "/my/cases/"+c.ID+"/resubmit", posted(birthApplication(), "version", strconv.Itoa(seen), "address", "补好了的地址")), 409,
+				"已被他人处理或修改", "补正告知", "补好了的地址")
+			wantStatus(t, "bad version", me.post(t, "/my/cases/"+c.ID+"/resubmit", posted(birthApplication(), "version", "abc")), 409)
+			wantStatus(t, "resubmit without the name", me.post(t, "/my/cases/"+c.ID+"/resubmit", url.Values{"version": {strconv.Itoa(c.Version)}}), 422,
+				"请填写新生儿姓名")
 			if now, _ := e.App.Cases.Mine(ctx, demoCitizen(t, e), c.ID); now.Version != c.Version || now.State != cases.Correcting {
 				t.Fatalf("refused resubmissions changed the case: %s v%d", now.State, now.Version)
 			}
-			res = me.post(t, "/my/cases/"+c.ID+"/resubmit", url.Values{"version": {strconv.Itoa(c.Version)}, "reason": {"已补交结婚证"}, "opinion": {"已补正"}})
+			res = me.post(t, "/my/cases/"+c.ID+"/resubmit", posted(birthApplication(), "version", strconv.Itoa(c.Version), "address", "呼和浩特市赛罕区新地址", "opinion", "已补正"))
 			wantStatus(t, "resubmit", res, 303)
 			c, _ = e.App.Cases.Mine(ctx, demoCitizen(t, e), c.ID)
-			if c.State != cases.Accepted || c.Form["reason"] != "已补交结婚证" {
+			if c.State != cases.Accepted || c.Form["address"] != "呼和浩特市赛罕区新地址" {
 				t.Fatalf("after resubmission: %s %v", c.State, c.Form)
 			}
-			wantStatus(t, "after resubmission", me.get(t, "/my/cases/"+c.ID), 200, "办理中", "补正后重新提交", "已补正", "申请内容", "已补交结婚证")
+			wantStatus(t, "after resubmission", me.get(t, "/my/cases/"+c.ID), 200, "办理中", "补正后重新提交", "已补正", "申请内容", "呼和浩特市赛罕区新地址", "王小宝")
 
 			// Withdrawal needs the confirmation and the current version.
 			wantStatus(t, "withdraw unconfirmed", me.post(t, "/my/cases/"+c.ID+"/withdraw", url.Values{"version": {strconv.Itoa(c.Version)}}), 422, "请确认撤回申请")
@@ -328,7 +337,7 @@ func TestCaseApplicantPages(t *testing.T) {
 			prog := "/progress?number=" + c.Number + "&name=" + url.QueryEscape("王小明")
 			res = anon.get(t, prog)
 			wantStatus(t, "progress", res, 200, c.Number, "已撤回", "出生医学证明首次签发", "受理", "撤回申请")
-			for _, secret := range []string{demoCitizenID, "150102********1237", "13800471234", "已补交结婚证", "不办了", "综合窗口"} {
+			for _, secret := range []string{demoCitizenID, "150102********1237", "13800471234", "11010519491231002X", "王小宝", "呼和浩特市赛罕区新地址", "不办了", "综合窗口"} {
 				if strings.Contains(res.Body, secret) {
 					t.Errorf("progress page shows %q", secret)
 				}
@@ -349,4 +358,27 @@ func TestCaseApplicantPages(t *testing.T) {
 			wantStatus(t, "progress oversized", anon.get(t, "/progress?number="+strings.Repeat("1", 5000)+"&name=x"), 404, "未找到该办件")
 		})
 	}
+}
+
+// birthApplication is a complete application form of 出生医学证明首次签发.
+func birthApplication() map[string]string {
+	return map[string]string{"child_name": "王小宝", "birth_date": "2026-02-28", "gender": "男", "mother_id_number": "11010519491231002X",
+		"father_id_number": demoCitizenID, "hukou_region": "150102", "address": "呼和浩特市新城区海拉尔东街1号"}
+}
+
+// withValues returns m with the pairs kv set.
+func withValues(m map[string]string, kv ...string) map[string]string {
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+// posted returns m with the pairs kv set, as a posted form.
+func posted(m map[string]string, kv ...string) url.Values {
+	v := url.Values{}
+	for k, x := range withValues(m, kv...) {
+		v.Set(k, x)
+	}
+	return v
 }

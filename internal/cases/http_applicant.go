@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -27,72 +26,60 @@ import (
 
 // ---- the application form ----
 
-// formField is one field of an online application form (办件表单). It has
-// the shape of catalog.FormField, which items will carry; until they do,
-// every item is applied for with genericForm.
-type formField struct {
-	Key      string
-	Label    string
-	Type     string // text, address, number, date, choice
-	Required bool
-	Options  []string // choice
-	Max      int      // text and address: most characters
-	Hint     string
-}
+// formField is one field of an item's online application form (办件表单).
+type formField = catalog.FormField
 
 // genericForm is the form of an item that defines none: the reason for
 // applying and a note.
 var genericForm = []formField{
-	{Key: "reason", Label: "申请事由", Type: "text", Required: true, Max: 500, Hint: "简要说明申请的原因和需求"},
-	{Key: "note", Label: "备注", Type: "text", Max: 500, Hint: "其他需要说明的情况（选填）"},
+	{Key: "reason", Label: "申请事由", Type: catalog.FieldText, Required: true, Max: 500, Hint: "简要说明申请的原因和需求"},
+	{Key: "note", Label: "备注", Type: catalog.FieldText, Max: 500, Hint: "其他需要说明的情况（选填）"},
 }
 
-// formOf is the application form of item it.
-func formOf(catalog.Item) []formField { return genericForm }
-
-// validateForm checks values against fields. It returns the values filled
-// in correctly (trimmed, empty ones left out) and a zh-CN message per
-// field key for the others; a key no field defines is refused under "_".
-// For a draft, required fields may still be empty.
-func validateForm(fields []formField, values map[string]string, draft bool) (map[string]string, map[string]string) {
-	out, bad := map[string]string{}, map[string]string{}
-	for k := range values {
-		if !slices.ContainsFunc(fields, func(f formField) bool { return f.Key == k }) {
-			bad["_"] = "表单含有未定义的字段"
+// formOf is what an applicant fills in online for item it: its form, or
+// genericForm when it defines none. Attachment fields are left out until
+// uploads are wired (the materials are then handed in at acceptance).
+func formOf(it catalog.Item) []formField {
+	if len(it.Form) == 0 {
+		return genericForm
+	}
+	var out []formField
+	for _, f := range it.Form {
+		if f.Type != catalog.FieldAttachment {
+			out = append(out, f)
 		}
 	}
-	for _, f := range fields {
-		v := values[f.Key]
-		if !utf8.ValidString(v) {
-			bad[f.Key] = f.Label + "含无效字符"
-			continue
-		}
-		v = strings.TrimSpace(strings.ReplaceAll(v, "\r\n", "\n"))
-		if v == "" {
-			if f.Required && !draft {
-				bad[f.Key] = "请填写" + f.Label
+	return out
+}
+
+// validateForm checks values against fields (catalog.ValidateForm): it
+// returns the normalised values filled in correctly and a zh-CN message
+// per field key for the others ("_" for keys no field defines). For a
+// draft, required fields may still be empty.
+func validateForm(fields []formField, values map[string]string, draft bool, now time.Time) (map[string]string, map[string]string) {
+	out, bad := catalog.ValidateForm(fields, values, now)
+	if draft {
+		for k := range bad {
+			if k != "_" && strings.TrimSpace(values[k]) == "" {
+				delete(bad, k)
 			}
-			continue
 		}
-		limit := f.Max
-		if limit <= 0 {
-			limit = 500
-		}
-		if n := utf8.RuneCountInString(v); n > limit {
-			bad[f.Key] = fmt.Sprintf("%s不能超过%d个字（现有%d个字）", f.Label, limit, n)
-			continue
-		}
-		if strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) {
-			bad[f.Key] = f.Label + "含不能显示的字符"
-			continue
-		}
-		if f.Type == "choice" && !slices.Contains(f.Options, v) {
-			bad[f.Key] = f.Label + "只能从给定选项中选择"
-			continue
-		}
-		out[f.Key] = v
 	}
 	return out, bad
+}
+
+// itemForm is the form of the item case c was filed under, as published
+// now (the form of its own version, when the item changed since, is not
+// kept apart yet).
+func (h *Handler) itemForm(ctx context.Context, c Case) ([]formField, error) {
+	_, it, err := h.svc.items.Published(ctx, c.ItemCode)
+	if errs.KindOf(err) == errs.NotFound {
+		return genericForm, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return formOf(it), nil
 }
 
 // formValues reads the fields' values from a posted form.
@@ -273,7 +260,7 @@ func (h *Handler) apiCreate(ctx context.Context, in *createCaseInput) (*createCa
 	if err != nil {
 		return nil, err
 	}
-	form, bad := validateForm(formOf(it), in.Body.Form, !in.Body.Submit)
+	form, bad := validateForm(formOf(it), in.Body.Form, !in.Body.Submit, h.svc.now())
 	if len(bad) > 0 {
 		fields := map[string]string{}
 		for k, v := range bad {
@@ -458,7 +445,7 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request) error {
 	if action != "save" && action != "submit" {
 		return render(http.StatusUnprocessableEntity, map[string]string{"_": "请选择保存草稿或提交申请"})
 	}
-	form, bad := validateForm(page.Fields, page.Values, action == "save")
+	form, bad := validateForm(page.Fields, page.Values, action == "save", h.svc.now())
 	if len(bad) > 0 {
 		return render(http.StatusUnprocessableEntity, bad)
 	}
@@ -582,8 +569,12 @@ func (h *Handler) renderMyCase(w http.ResponseWriter, r *http.Request, ap Applic
 	if c.Number != "" {
 		title += "（" + c.Number + "）"
 	}
+	fields, err := h.itemForm(ctx, c)
+	if err != nil {
+		return err
+	}
 	p := myCasePage{Base: ui.NewBase(r, title), Case: c, Events: evs, Materials: mats, Alert: alert, Values: c.Form, Errors: map[string]string{},
-		Filled: filledOf(genericForm, c.Form)}
+		Filled: filledOf(fields, c.Form)}
 	if p.Values == nil {
 		p.Values = map[string]string{}
 	}
@@ -596,9 +587,7 @@ func (h *Handler) renderMyCase(w http.ResponseWriter, r *http.Request, ap Applic
 		}
 	}
 	if c.State == Correcting {
-		// The form of the version the case was filed under is the item's
-		// current one until items carry their own forms.
-		p.Fields = genericForm
+		p.Fields = fields
 	}
 	if edit != nil {
 		edit(&p)
@@ -662,17 +651,35 @@ func (h *Handler) caseAction(w http.ResponseWriter, r *http.Request, done string
 }
 
 func (h *Handler) resubmit(w http.ResponseWriter, r *http.Request) error {
-	fields := genericForm
-	values := formValues(fields, r)
-	opinion := r.PostFormValue("opinion")
+	var values map[string]string
 	return h.caseAction(w, r, "已重新提交补正材料，请留意办理进度", func(ap Applicant, id string, version int) error {
-		form, bad := validateForm(fields, values, false)
+		ctx := r.Context()
+		c, err := h.svc.Mine(ctx, ap, id)
+		if err != nil {
+			return err
+		}
+		fields, err := h.itemForm(ctx, c)
+		if err != nil {
+			return err
+		}
+		values = formValues(fields, r)
+		form, bad := validateForm(fields, values, false, h.svc.now())
 		if len(bad) > 0 {
 			return formError("cases.Handler.resubmit", bad)
 		}
-		_, err := h.svc.ApplicantAct(r.Context(), ap, id, Resubmit, form, Input{Opinion: opinion}, version)
+		// Values the form no longer shows (attachments) are kept.
+		for k, v := range c.Form {
+			if _, shown := values[k]; !shown && !slices.ContainsFunc(fields, func(f formField) bool { return f.Key == k }) {
+				form[k] = v
+			}
+		}
+		_, err = h.svc.ApplicantAct(ctx, ap, id, Resubmit, form, Input{Opinion: r.PostFormValue("opinion")}, version)
 		return err
-	}, func(p *myCasePage) { p.Values = values })
+	}, func(p *myCasePage) {
+		if values != nil {
+			p.Values = values
+		}
+	})
 }
 
 func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) error {
