@@ -459,6 +459,17 @@ func (s *Service) RegisterWalkIn(ctx context.Context, p *authz.Principal, in Wal
 	if !p.CanAny(authz.AcceptCases) {
 		return Case{}, &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "您没有窗口收件的权限"}
 	}
+	// The item and the clerk's scope first: a refused walk-in leaves no account behind.
+	rec, _, err := s.items.Published(ctx, in.ItemCode)
+	if err != nil {
+		return Case{}, err
+	}
+	if !p.Can(authz.AcceptCases, rec.Target()) {
+		return Case{}, &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "该事项不在您的受理范围内"}
+	}
+	if rec.Status != catalog.StatusPublished {
+		return Case{}, &errs.Error{Kind: errs.Conflict, Op: op, Msg: "该事项暂停办理，暂不受理新的申请"}
+	}
 	acct, err := s.walkInAccount(ctx, in)
 	if err != nil {
 		return Case{}, err
@@ -466,9 +477,6 @@ func (s *Service) RegisterWalkIn(ctx context.Context, p *authz.Principal, in Wal
 	c, _, err := s.newCase(ctx, in.ItemCode, Applicant{Account: acct}, Window, in.Form)
 	if err != nil {
 		return Case{}, err
-	}
-	if !p.Can(authz.AcceptCases, c.Target()) {
-		return Case{}, &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "该事项不在您的受理范围内"}
 	}
 	now := s.now()
 	var out Case
@@ -499,6 +507,10 @@ func (s *Service) walkInAccount(ctx context.Context, in WalkIn) (identity.Accoun
 		a, err = s.ids.AccountByUSCC(ctx, in.USCC)
 	} else {
 		a, err = s.ids.AccountByIDNumber(ctx, in.IDNumber)
+	}
+	if err == nil && a.Name != strings.TrimSpace(in.Name) {
+		return identity.Account{}, &errs.Error{Kind: errs.Invalid, Op: "cases.walkInAccount", Msg: "申请人名称与该证件号码已登记的账号不一致，请核对",
+			Fields: map[string]string{"name": "与该证件号码已登记的名称不一致"}}
 	}
 	if errs.KindOf(err) != errs.NotFound {
 		return a, err

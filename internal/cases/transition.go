@@ -152,8 +152,8 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 		detail["days"] = in.Days
 	}
 	dept := ""
-	if actor.Staff {
-		dept = c.DeptName
+	if actor.Staff && actor.Role != ByApplicant {
+		dept = c.DeptName // a clerk filing for a walk-in acts at the hall, not for the department
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO case_events (id, case_id, seq, at, action, code, from_state, to_state, actor_id, actor_name, actor_role,
 		dept_name, opinion, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
