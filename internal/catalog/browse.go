@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"yiwang/internal/org"
 	"yiwang/internal/platform/errs"
@@ -82,18 +84,35 @@ type themesPage struct {
 	Groups []themeGroup
 }
 
+// themeCache keeps the theme pages' exact counts for a while: counting
+// every published item of a whole audience is a pass over the index.
+type themeCache struct {
+	mu     sync.Mutex
+	at     time.Time
+	groups []themeGroup
+}
+
+const themeTTL = 5 * time.Minute
+
 // themes lists the life-event (个人) and enterprise-lifecycle (法人)
 // themes of the published catalogue with how many items each has.
 func (h *Handler) themes(w http.ResponseWriter, r *http.Request) error {
 	page := themesPage{Base: ui.NewBase(r, "主题服务")}
-	for _, g := range []themeGroup{{Audience: Person, Label: "个人办事 · 人生事件"}, {Audience: Legal, Label: "法人办事 · 企业全生命周期"}} {
-		q := search.Query{Region: page.Site.Province, Filters: map[string][]string{"audience": {string(g.Audience)}}, Facets: []string{"theme"}, Limit: 1}
-		res, err := h.finder.Search(r.Context(), q)
-		if err != nil {
-			return err
+	h.themeC.mu.Lock()
+	defer h.themeC.mu.Unlock()
+	if h.themeC.groups == nil || time.Since(h.themeC.at) > themeTTL {
+		var groups []themeGroup
+		for _, g := range []themeGroup{{Audience: Person, Label: "个人办事 · 人生事件"}, {Audience: Legal, Label: "法人办事 · 企业全生命周期"}} {
+			q := search.Query{Region: page.Site.Province, Filters: map[string][]string{"audience": {string(g.Audience)}}, Facets: []string{"theme"}, Limit: 1, Exact: true}
+			res, err := h.finder.Search(r.Context(), q)
+			if err != nil {
+				return err
+			}
+			g.Themes, g.Exact = res.Facets["theme"], res.FacetsExact
+			groups = append(groups, g)
 		}
-		g.Themes, g.Exact = res.Facets["theme"], res.FacetsExact
-		page.Groups = append(page.Groups, g)
+		h.themeC.groups, h.themeC.at = groups, time.Now()
 	}
+	page.Groups = h.themeC.groups
 	return h.pages.Render(w, http.StatusOK, "themes.html", page)
 }

@@ -70,6 +70,7 @@ type Handler struct {
 	pages   *ui.Pages
 	web     *web.Server
 	baseURL string // absolute URL prefix for QR codes; empty: from the request
+	themeC  themeCache
 }
 
 // NewHandler returns the catalogue handler.
@@ -142,7 +143,7 @@ type FacetJSON struct {
 type searchOutput struct {
 	Body struct {
 		Total      int                    `json:"total"`
-		TotalExact bool                   `json:"total_exact" doc:"false 表示匹配较多，total 为估计值"`
+		TotalExact bool                   `json:"total_exact" doc:"false 表示匹配超过 total 个（只精确统计前 total 个）"`
 		Page       int                    `json:"page"`
 		Items      []ItemHitJSON          `json:"items"`
 		Facets     map[string][]FacetJSON `json:"facets"`
