@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"yiwang/internal/org"
@@ -89,7 +91,20 @@ type Service struct {
 	org     *org.Service
 	now     func() time.Time
 	imports *importJobs // running imports, see import.go
+	// published caches published versions' elements by item id and
+	// version: a published version never changes, so it never goes stale.
+	published sync.Map // versionKey → Item
+	cached    atomic.Int64
 }
+
+type versionKey struct {
+	id string
+	no int
+}
+
+// maxCachedVersions bounds the published-version cache; past it, the
+// cache starts over (a hot catalogue refills it at once).
+const maxCachedVersions = 20000
 
 // NewService returns the catalogue service.
 func NewService(db *sqldb.DB, orgs *org.Service) *Service {
@@ -481,11 +496,20 @@ func (s *Service) Published(ctx context.Context, code string) (Record, Item, err
 	if r.PublishedVersion == 0 || r.Status == StatusRevoked {
 		return Record{}, Item{}, &errs.Error{Kind: errs.NotFound, Op: "catalog.Service.Published", Msg: "事项不存在"}
 	}
+	key := versionKey{r.ID, r.PublishedVersion}
+	if it, ok := s.published.Load(key); ok {
+		return r, cloneItem(it.(Item)), nil
+	}
 	v, err := getVersion(ctx, s.db.R, r.ID, r.PublishedVersion)
 	if err != nil {
 		return Record{}, Item{}, err
 	}
-	return r, v.Item, nil
+	if s.cached.Add(1) > maxCachedVersions {
+		s.published.Clear()
+		s.cached.Store(1)
+	}
+	s.published.Store(key, v.Item)
+	return r, cloneItem(v.Item), nil
 }
 
 // Versions lists an item's versions, newest first, for someone who may see it.

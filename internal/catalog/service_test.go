@@ -133,6 +133,16 @@ func TestLifecycleAndVersions(t *testing.T) {
 			if d := catalog.Diff(vs[1].Item, vs[0].Item); len(d) != 1 || d[0].Field != "conditions" {
 				t.Errorf("Diff(v1, v2) = %+v, want one change to conditions", d)
 			}
+			// Published versions are cached: the new one shows at once, and a
+			// caller changing what it got changes nothing for the next.
+			_, pub2, err := e.svc.Published(e.ctx, r.Code)
+			if err != nil || pub2.Conditions != "在本市助产机构出生" {
+				t.Fatalf("published after v2: %q %v", pub2.Conditions, err)
+			}
+			pub2.Conditions, pub2.Materials[0].Name = "改了", "改了"
+			if _, again, _ := e.svc.Published(e.ctx, r.Code); again.Conditions != "在本市助产机构出生" || again.Materials[0].Name == "改了" {
+				t.Fatalf("a caller's change reached the cache: %+v", again)
+			}
 			// Suspend, resume, revoke.
 			r = reload(t, e, r.ID)
 			if err := e.svc.SetStatus(e.ctx, e.editor, r.ID, catalog.StatusSuspended, "", r.Version); errs.KindOf(err) != errs.Forbidden {

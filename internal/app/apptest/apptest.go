@@ -196,3 +196,10 @@ func (sc Scenario) Run(t *testing.T, e *Env) Response {
 	}
 	return res
 }
+
+// Cookies returns the client's cookies for the server (for requests made
+// outside the client, such as benchmarks' parallel ones).
+func (c *Client) Cookies() []*http.Cookie {
+	u, _ := url.Parse(c.env.Server.URL)
+	return c.hc.Jar.Cookies(u)
+}
