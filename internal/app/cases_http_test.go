@@ -2,8 +2,11 @@ package app_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -23,19 +26,26 @@ const demoCitizenID = "150102199003071237"
 // citizenClient is a signed-in portal user: it keeps cookies, does not
 // follow redirects, and sends forms or JSON.
 type citizenClient struct {
-	e  *apptest.Env
-	hc *http.Client
+	base string // the server's URL
+	hc   *http.Client
 }
 
-func newCitizenClient(e *apptest.Env) *citizenClient {
+func newCitizenClient(e *apptest.Env) *citizenClient { return clientOf(e.Server.URL) }
+
+func clientOf(base string) *citizenClient {
 	jar, _ := cookiejar.New(nil)
-	return &citizenClient{e: e, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &citizenClient{base: base, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 // signIn returns a client signed in on the portal as username.
 func signIn(t *testing.T, e *apptest.Env, username, password string) *citizenClient {
 	t.Helper()
-	c := newCitizenClient(e)
+	return signInAt(t, newCitizenClient(e), username, password)
+}
+
+// signInAt signs c in as username.
+func signInAt(t *testing.T, c *citizenClient, username, password string) *citizenClient {
+	t.Helper()
 	if res := c.do(t, "POST", "/login", "application/x-www-form-urlencoded",
 		url.Values{"username": {username}, "password": {password}}.Encode()); res.Status != http.StatusSeeOther {
 		t.Fatalf("sign in %s: %d %.300s", username, res.Status, res.Body)
@@ -45,7 +55,7 @@ func signIn(t *testing.T, e *apptest.Env, username, password string) *citizenCli
 
 func (c *citizenClient) do(t *testing.T, method, path, contentType, body string) apptest.Response {
 	t.Helper()
-	req, err := http.NewRequest(method, c.e.Server.URL+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,12 +116,19 @@ func decodeCase(t *testing.T, res apptest.Response) caseBody {
 // otherCitizen creates and signs in a second citizen.
 func otherCitizen(t *testing.T, e *apptest.Env) *citizenClient {
 	t.Helper()
-	const pw = "Grass-Land-2026"
+	createOther(t, e)
+	return signIn(t, e, "11010519491231002X", otherPassword)
+}
+
+const otherPassword = "Grass-Land-2026"
+
+// createOther creates a second citizen, 张三.
+func createOther(t *testing.T, e *apptest.Env) {
+	t.Helper()
 	if _, err := e.App.Identity.CreateAccount(t.Context(), identity.NewAccount{Kind: identity.Person, Name: "张三", IDNumber: "11010519491231002X",
-		Phone: "13900001111", Password: pw}); err != nil {
+		Phone: "13900001111", Password: otherPassword}); err != nil {
 		t.Fatal(err)
 	}
-	return signIn(t, e, "11010519491231002X", pw)
 }
 
 func wantStatus(t *testing.T, what string, res apptest.Response, status int, contains ...string) {
@@ -245,7 +262,7 @@ func TestCaseApplicantPages(t *testing.T) {
 
 			// Bad input re-renders the form with what was typed.
 			if res := me.get(t, apply); strings.Contains(res.Body, "birth_record") {
-				t.Error("the form offers an attachment field before uploads work")
+				t.Error("the form offers an attachment as a typed field")
 			}
 			wantStatus(t, "missing name", me.post(t, apply, url.Values{"action": {"submit"}, "address": {"呼和浩特市新城区"}}), 422, "请填写新生儿姓名",
 				"呼和浩特市新城区")
@@ -381,4 +398,140 @@ func posted(m map[string]string, kv ...string) url.Values {
 		v.Set(k, x)
 	}
 	return v
+}
+
+// upload posts one file as material name to path.
+func (c *citizenClient) upload(t *testing.T, path, name string, content []byte) apptest.Response {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("name", name)
+	if content != nil {
+		fw, _ := mw.CreateFormFile("file", "scan.bin")
+		fw.Write(content)
+	}
+	mw.Close()
+	return c.do(t, "POST", path, mw.FormDataContentType(), buf.String())
+}
+
+// TestCaseMaterials: uploading, downloading and removing materials through
+// the real router; only the applicant's own case, only while it takes
+// materials, only the item's (or the correction's) material names, only
+// documents under the size limit; each change audited; a required
+// attachment field wants its file before the case is submitted.
+func TestCaseMaterials(t *testing.T) {
+	for _, e := range apptest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			fixedClock(e, "2026-03-02 10:00")
+			code := itemCode(t, e, "出生医学证明首次签发")
+			me := signIn(t, e, demoCitizenID, e.Logins[demoCitizenID])
+			other := otherCitizen(t, e)
+			d, err := e.App.Cases.Draft(ctx, demoCitizen(t, e), code, birthApplication())
+			if err != nil {
+				t.Fatal(err)
+			}
+			form := "/items/" + code + "/apply?draft=" + d.ID
+			up := "/my/cases/" + d.ID + "/materials"
+			pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), 3000)...)
+			count := func(action string) int {
+				var n int
+				e.App.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = $1 AND target_id = $2`, action, d.ID).Scan(&n)
+				return n
+			}
+
+			wantStatus(t, "before the first save", me.get(t, "/items/"+code+"/apply"), 200, "保存草稿后即可在此上传电子材料")
+			wantStatus(t, "upload box", me.get(t, form), 200, `id="upload-form"`, "<option>新生儿父母双方居民身份证</option>", "<option>出生证明附件</option>")
+
+			for _, tc := range []struct {
+				name, material string
+				content        []byte
+				flash          string
+			}{
+				{"unknown material", "工资条", pdf, "请选择要上传的是哪一项材料"},
+				{"no file", "出生证明附件", nil, "请选择要上传的文件"},
+				{"not a document", "出生证明附件", []byte("just text, not a scan"), "不支持的文件类型"},
+				{"too large", "出生证明附件", append([]byte("%PDF-1.4\n"), make([]byte, cases.MaxMaterialSize)...), "文件过大"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					res := me.upload(t, up, tc.material, tc.content)
+					if res.Status != 303 || res.Header.Get("Location") != form {
+						t.Fatalf("status %d to %q: %.300s", res.Status, res.Header.Get("Location"), res.Body)
+					}
+					wantStatus(t, tc.name, me.get(t, form), 200, tc.flash)
+				})
+			}
+			if ms, _ := e.App.Cases.Materials(ctx, d.ID); len(ms) != 0 || count("cases.material.add") != 0 {
+				t.Fatalf("refused uploads recorded: %+v", ms)
+			}
+			wantStatus(t, "another's upload", other.upload(t, up, "出生证明附件", pdf), 404)
+
+			wantStatus(t, "upload", me.upload(t, up, "出生证明附件", pdf), 303)
+			wantStatus(t, "listed", me.get(t, form), 200, "已上传材料", `id="uploaded"`, "出生证明附件", "PDF 3 KB")
+			ms, _ := e.App.Cases.Materials(ctx, d.ID)
+			if len(ms) != 1 || ms[0].ContentType != "application/pdf" || ms[0].Size != int64(len(pdf)) || count("cases.material.add") != 1 {
+				t.Fatalf("materials %+v, %d audit entries", ms, count("cases.material.add"))
+			}
+			file := up + "/" + ms[0].ID
+			res := me.get(t, file)
+			if res.Status != 200 || res.Body != string(pdf) || res.Header.Get("Content-Type") != "application/pdf" ||
+				!strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+				t.Fatalf("download: %d %q %q", res.Status, res.Header.Get("Content-Type"), res.Header.Get("Content-Disposition"))
+			}
+			wantStatus(t, "another's download", other.get(t, file), 404)
+			wantStatus(t, "another's removal", other.post(t, file+"/remove", url.Values{}), 404)
+			wantStatus(t, "remove", me.post(t, file+"/remove", url.Values{}), 303)
+			if ms, _ := e.App.Cases.Materials(ctx, d.ID); len(ms) != 0 || count("cases.material.remove") != 1 {
+				t.Fatalf("after removal: %+v", ms)
+			}
+			wantStatus(t, "upload again", me.upload(t, up, "新生儿父母双方居民身份证", pdf), 303)
+
+			// Submitted: no more uploads until a correction asks for one.
+			c, err := e.App.Cases.ApplicantAct(ctx, demoCitizen(t, e), d.ID, cases.Submit, nil, cases.Input{}, d.Version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back := "/my/cases/" + c.ID
+			wantStatus(t, "upload when submitted", me.upload(t, up, "出生证明附件", pdf), 303)
+			wantStatus(t, "refused when submitted", me.get(t, back), 200, "不能再上传材料", "新生儿父母双方居民身份证")
+			if page := me.get(t, back); strings.Contains(page.Body, `id="upload-form"`) || strings.Contains(page.Body, "/remove") {
+				t.Error("a submitted case offers uploads or removals")
+			}
+			handler := &authz.Principal{UserID: "h1", Name: "卫健委审查员", Grants: []authz.Grant{{Role: authz.RegionAdmin, Region: "150100"}}}
+			if _, err := e.App.Cases.StaffAct(ctx, handler, c.ID, cases.RequestFix, cases.Input{Opinion: "材料不全", Items: []string{"父母结婚证复印件"}},
+				c.Version); err != nil {
+				t.Fatal(err)
+			}
+			wantStatus(t, "correction box", me.get(t, back), 200, `id="upload-form"`, "<option>父母结婚证复印件</option>")
+			png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 100)...)
+			wantStatus(t, "upload the correction", me.upload(t, up, "父母结婚证复印件", png), 303)
+			wantStatus(t, "correction uploaded", me.get(t, back), 200, "已上传材料", "父母结婚证复印件", "PNG")
+			if count("cases.material.add") != 3 {
+				t.Errorf("%d upload audit entries, want 3", count("cases.material.add"))
+			}
+
+			// A required attachment: the API, which takes no files, cannot
+			// submit; the form asks for the file, then submits with its key.
+			fee := itemCode(t, e, "生育医疗费用报销")
+			feeForm := func() map[string]string {
+				return map[string]string{"delivery_date": "2026-02-28", "hospital": "内蒙古妇幼保健院", "amount": "5800", "bank_account": "6222020200001234567"}
+			}
+			wantStatus(t, "api without the file", me.postJSON(t, "/api/v1/cases", map[string]any{"item_code": fee, "form": feeForm(), "submit": true}), 422,
+				"请上传医疗费用票据")
+			res = me.postJSON(t, "/api/v1/cases", map[string]any{"item_code": fee, "form": feeForm()})
+			wantStatus(t, "api draft", res, 201)
+			draft := decodeCase(t, res)
+			feeApply := "/items/" + fee + "/apply"
+			wantStatus(t, "form lists the attachment", me.get(t, feeApply+"?draft="+draft.ID), 200, "医疗费用票据（必须上传）", "<option>医疗费用票据</option>")
+			wantStatus(t, "submit without the file", me.post(t, feeApply, posted(feeForm(), "action", "submit", "draft", draft.ID, "version", "1")), 422,
+				"请上传医疗费用票据")
+			wantStatus(t, "upload the bills", me.upload(t, "/my/cases/"+draft.ID+"/materials", "医疗费用票据", pdf), 303)
+			res = me.post(t, feeApply, posted(feeForm(), "action", "submit", "draft", draft.ID, "version", "1"))
+			wantStatus(t, "submit with the file", res, 303)
+			fc, _ := e.App.Cases.Mine(ctx, demoCitizen(t, e), draft.ID)
+			if sum := sha256.Sum256(pdf); fc.State != cases.Submitted || fc.Form["bills"] != hex.EncodeToString(sum[:]) || fc.Form["amount"] != "5800" {
+				t.Errorf("submitted with the file: %s %v", fc.State, fc.Form)
+			}
+		})
+	}
 }

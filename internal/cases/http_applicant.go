@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"yiwang/internal/catalog"
 	"yiwang/internal/identity"
+	"yiwang/internal/platform/blob"
 	"yiwang/internal/platform/errs"
 	"yiwang/internal/platform/web"
 	"yiwang/internal/ui"
@@ -36,9 +38,9 @@ var genericForm = []formField{
 	{Key: "note", Label: "备注", Type: catalog.FieldText, Max: 500, Hint: "其他需要说明的情况（选填）"},
 }
 
-// formOf is what an applicant fills in online for item it: its form, or
-// genericForm when it defines none. Attachment fields are left out until
-// uploads are wired (the materials are then handed in at acceptance).
+// formOf is what an applicant types in online for item it: its form, or
+// genericForm when it defines none. Attachment fields are uploaded as
+// materials under their label instead (attachmentsOf).
 func formOf(it catalog.Item) []formField {
 	if len(it.Form) == 0 {
 		return genericForm
@@ -68,18 +70,59 @@ func validateForm(fields []formField, values map[string]string, draft bool, now 
 	return out, bad
 }
 
-// itemForm is the form of the item case c was filed under, as published
-// now (the form of its own version, when the item changed since, is not
-// kept apart yet).
-func (h *Handler) itemForm(ctx context.Context, c Case) ([]formField, error) {
+// itemOf is the item case c was filed under, as published now (the form
+// of its own version, when the item changed since, is not kept apart yet);
+// an item withdrawn since has no form of its own any more.
+func (h *Handler) itemOf(ctx context.Context, c Case) (catalog.Item, error) {
 	_, it, err := h.svc.items.Published(ctx, c.ItemCode)
 	if errs.KindOf(err) == errs.NotFound {
-		return genericForm, nil
+		return catalog.Item{}, nil
 	}
-	if err != nil {
-		return nil, err
+	return it, err
+}
+
+// attachmentsOf puts into form, for each attachment field of it, the key of
+// the latest file uploaded under the field's label to case id ("" before
+// a draft is saved), and reports the required ones without a file under
+// "_" of bad. Without a blob store nothing can be uploaded: the materials
+// are then handed in at acceptance and nothing is required here.
+func (h *Handler) attachmentsOf(ctx context.Context, it catalog.Item, id string, form, bad map[string]string) error {
+	if h.blobs == nil {
+		return nil
 	}
-	return formOf(it), nil
+	var ms []Material
+	if id != "" {
+		var err error
+		if ms, err = h.svc.Materials(ctx, id); err != nil {
+			return err
+		}
+	}
+	var missing []string
+	for _, f := range it.Form {
+		if f.Type != catalog.FieldAttachment {
+			continue
+		}
+		key := ""
+		for _, m := range ms { // oldest first: the latest wins
+			if m.Name == f.Label && m.BlobKey != "" {
+				key = m.BlobKey
+			}
+		}
+		switch {
+		case key != "":
+			form[f.Key] = key
+		case f.Required:
+			missing = append(missing, f.Label)
+		}
+	}
+	if len(missing) > 0 {
+		msg := "请上传" + strings.Join(missing, "、")
+		if id == "" {
+			msg += "（保存草稿后即可上传）"
+		}
+		bad["_"] = msg
+	}
+	return nil
 }
 
 // formValues reads the fields' values from a posted form.
@@ -261,6 +304,12 @@ func (h *Handler) apiCreate(ctx context.Context, in *createCaseInput) (*createCa
 		return nil, err
 	}
 	form, bad := validateForm(formOf(it), in.Body.Form, !in.Body.Submit, h.svc.now())
+	if in.Body.Submit && len(bad) == 0 {
+		// The API takes no files: an item that requires one is applied for on the page.
+		if err := h.attachmentsOf(ctx, it, "", form, bad); err != nil {
+			return nil, err
+		}
+	}
 	if len(bad) > 0 {
 		fields := map[string]string{}
 		for k, v := range bad {
@@ -351,6 +400,181 @@ func (h *Handler) applicantRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /my/cases/{id}/resubmit", h.web.Page(h.resubmit))
 	mux.Handle("POST /my/cases/{id}/withdraw", h.web.Page(h.withdraw))
 	mux.Handle("GET /progress", h.web.Page(h.progress))
+	if h.blobs != nil {
+		mux.Handle("POST /my/cases/{id}/materials", h.web.Page(h.upload))
+		mux.Handle("GET /my/cases/{id}/materials/{mid}", h.web.Page(h.download))
+		mux.Handle("POST /my/cases/{id}/materials/{mid}/remove", h.web.Page(h.removeMaterial))
+	}
+}
+
+// uploadedView is one uploaded material as the pages list it.
+type uploadedView struct {
+	ID, Name, Type, Size string
+	Paper                bool // a paper original checked at the window
+}
+
+var typeNames = map[string]string{blob.PDF: "PDF", blob.OFD: "OFD", blob.JPEG: "JPG", blob.PNG: "PNG"}
+
+func uploadedOf(ms []Material) []uploadedView {
+	var out []uploadedView
+	for _, m := range ms {
+		v := uploadedView{ID: m.ID, Name: m.Name, Type: typeNames[m.ContentType], Paper: m.PaperChecked}
+		switch {
+		case m.Size >= 1<<20:
+			v.Size = fmt.Sprintf("%.1f MB", float64(m.Size)/(1<<20))
+		case m.Size > 0:
+			v.Size = fmt.Sprintf("%d KB", (m.Size+1023)/1024)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// uploadsView is what the "apply_uploads" partial needs.
+type uploadsView struct {
+	On       bool // uploads are wired
+	CaseID   string
+	Names    []string // what may be uploaded now; none: the case takes no uploads
+	Uploaded []uploadedView
+}
+
+func (h *Handler) uploadsOf(r *http.Request, c Case, ms []Material) (uploadsView, error) {
+	v := uploadsView{On: h.blobs != nil, CaseID: c.ID, Uploaded: uploadedOf(ms)}
+	if !v.On || c.ID == "" || !c.Uploadable() {
+		return v, nil
+	}
+	var err error
+	v.Names, err = h.svc.uploadNames(r.Context(), c)
+	return v, err
+}
+
+// draftUploads is the uploads box of the application form: for a saved
+// draft d, its files; before the first save, none yet.
+func (h *Handler) draftUploads(r *http.Request, d Case) (uploadsView, error) {
+	if d.ID == "" {
+		return uploadsView{On: h.blobs != nil}, nil
+	}
+	ms, err := h.svc.Materials(r.Context(), d.ID)
+	if err != nil {
+		return uploadsView{}, err
+	}
+	return h.uploadsOf(r, d, ms)
+}
+
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	ap, ok := signedIn(w, r, "/my/cases/"+url.PathEscape(id))
+	if !ok {
+		return nil
+	}
+	ctx := r.Context()
+	c, err := h.svc.Mine(ctx, ap, id)
+	if err != nil {
+		return err
+	}
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	err = h.attach(ctx, ap, c, name, r)
+	switch k := errs.KindOf(err); {
+	case err == nil:
+		ui.SetFlash(w, "ok", "已上传材料：“"+name+"”")
+	case k == errs.Invalid || k == errs.Conflict:
+		ui.SetFlash(w, "error", "上传未成功："+errs.Message(err))
+	default:
+		return err
+	}
+	http.Redirect(w, r, backTo(c), http.StatusSeeOther)
+	return nil
+}
+
+// attach stores the posted file and records it as material name of c;
+// the state and the name are checked first, so a refused upload stores
+// nothing.
+func (h *Handler) attach(ctx context.Context, ap Applicant, c Case, name string, r *http.Request) error {
+	const op = "cases.Handler.attach"
+	if !c.Uploadable() {
+		return &errs.Error{Kind: errs.Conflict, Op: op, Msg: fmt.Sprintf("办件当前为“%s”，不能再上传材料", StateLabels[c.State])}
+	}
+	names, err := h.svc.uploadNames(ctx, c)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(names, name) {
+		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "请选择要上传的是哪一项材料"}
+	}
+	f, _, err := r.FormFile("file")
+	if err != nil {
+		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "请选择要上传的文件", Err: err}
+	}
+	defer f.Close()
+	b, err := h.blobs.Put(ctx, f, MaxMaterialSize, blob.Documents)
+	if err != nil {
+		return err
+	}
+	_, err = h.svc.AttachMaterial(ctx, ap, c.ID, name, b)
+	return err
+}
+
+// backTo is the page the applicant works on c from: the form of a draft,
+// else the case page.
+func backTo(c Case) string {
+	if c.State == Draft {
+		return "/items/" + url.PathEscape(c.ItemCode) + "/apply?draft=" + url.QueryEscape(c.ID)
+	}
+	return "/my/cases/" + url.PathEscape(c.ID)
+}
+
+func (h *Handler) removeMaterial(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	ap, ok := signedIn(w, r, "/my/cases/"+url.PathEscape(id))
+	if !ok {
+		return nil
+	}
+	ctx := r.Context()
+	c, err := h.svc.Mine(ctx, ap, id)
+	if err != nil {
+		return err
+	}
+	switch err := h.svc.RemoveMaterial(ctx, ap, id, r.PathValue("mid")); {
+	case err == nil:
+		ui.SetFlash(w, "ok", "已删除该材料文件")
+	case errs.KindOf(err) == errs.Conflict:
+		ui.SetFlash(w, "error", errs.Message(err))
+	default:
+		return err
+	}
+	http.Redirect(w, r, backTo(c), http.StatusSeeOther)
+	return nil
+}
+
+// download sends one of the applicant's uploaded files back to them.
+func (h *Handler) download(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	ap, ok := signedIn(w, r, "")
+	if !ok {
+		return nil
+	}
+	m, err := h.svc.Material(r.Context(), ap, id, r.PathValue("mid"))
+	if err != nil {
+		return err
+	}
+	if m.BlobKey == "" {
+		return &errs.Error{Kind: errs.NotFound, Op: "cases.Handler.download", Msg: "该材料为纸质原件，没有电子文件"}
+	}
+	rc, b, err := h.blobs.Open(r.Context(), m.BlobKey)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	ext := map[string]string{blob.PDF: ".pdf", blob.OFD: ".ofd", blob.JPEG: ".jpg", blob.PNG: ".png"}[b.ContentType]
+	w.Header().Set("Content-Type", b.ContentType)
+	w.Header().Set("Content-Length", strconv.FormatInt(b.Size, 10))
+	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(m.Name+ext))
+	w.Header().Set("Cache-Control", "private, no-store")
+	_, err = io.Copy(w, rc)
+	if err != nil {
+		h.web.Log.WarnContext(r.Context(), "material download interrupted", "err", err)
+	}
+	return nil
 }
 
 // materialView is one material of the item as the form lists it.
@@ -362,18 +586,31 @@ type materialView struct {
 // applyPage is what apply.html sees.
 type applyPage struct {
 	ui.Base
-	Code      string
-	Item      catalog.Item
-	Who       whoView
-	Materials []materialView
-	Fields    []formField
-	Values    map[string]string
-	Errors    map[string]string
-	Draft     Case // the draft being edited; ID "" for a new application
+	Code        string
+	Item        catalog.Item
+	Who         whoView
+	Materials   []materialView
+	Fields      []formField
+	Values      map[string]string
+	Errors      map[string]string
+	Draft       Case        // the draft being edited; ID "" for a new application
+	Uploads     uploadsView // the draft's files
+	Attachments []formField // the form's attachment fields, uploaded as materials
+}
+
+// attachmentFields are it's attachment fields.
+func attachmentFields(it catalog.Item) []formField {
+	var out []formField
+	for _, f := range it.Form {
+		if f.Type == catalog.FieldAttachment {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (h *Handler) applyPage(r *http.Request, ap Applicant, code string, it catalog.Item) applyPage {
-	p := applyPage{Base: ui.NewBase(r, "在线申请："+it.Name), Code: code, Item: it, Who: whoOf(ap), Fields: formOf(it),
+	p := applyPage{Base: ui.NewBase(r, "在线申请："+it.Name), Code: code, Item: it, Who: whoOf(ap), Fields: formOf(it), Attachments: attachmentFields(it),
 		Values: map[string]string{}, Errors: map[string]string{}}
 	for _, m := range it.Materials {
 		p.Materials = append(p.Materials, materialView{Name: m.Name, Necessity: catalog.MaterialNecessity[m.Necessity],
@@ -415,6 +652,9 @@ func (h *Handler) applyForm(w http.ResponseWriter, r *http.Request) error {
 		}
 		page.Values = page.Draft.Form
 	}
+	if page.Uploads, err = h.draftUploads(r, page.Draft); err != nil {
+		return err
+	}
 	return h.pages.Render(w, http.StatusOK, "apply.html", page)
 }
 
@@ -440,12 +680,21 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request) error {
 	}
 	render := func(status int, bad map[string]string) error {
 		page.Errors = bad
+		var err error
+		if page.Uploads, err = h.draftUploads(r, page.Draft); err != nil {
+			return err
+		}
 		return h.pages.Render(w, status, "apply.html", page)
 	}
 	if action != "save" && action != "submit" {
 		return render(http.StatusUnprocessableEntity, map[string]string{"_": "请选择保存草稿或提交申请"})
 	}
 	form, bad := validateForm(page.Fields, page.Values, action == "save", h.svc.now())
+	if action == "submit" && len(bad) == 0 {
+		if err := h.attachmentsOf(ctx, it, page.Draft.ID, form, bad); err != nil {
+			return err
+		}
+	}
 	if len(bad) > 0 {
 		return render(http.StatusUnprocessableEntity, bad)
 	}
@@ -520,6 +769,7 @@ type myCasePage struct {
 	Errors      map[string]string
 	Problem     string // a refused action (stale page, state changed)
 	Filled      []filled
+	Uploads     uploadsView
 }
 
 // filled is one answer of the application form, as the case page lists it.
@@ -569,10 +819,11 @@ func (h *Handler) renderMyCase(w http.ResponseWriter, r *http.Request, ap Applic
 	if c.Number != "" {
 		title += "（" + c.Number + "）"
 	}
-	fields, err := h.itemForm(ctx, c)
+	it, err := h.itemOf(ctx, c)
 	if err != nil {
 		return err
 	}
+	fields := formOf(it)
 	p := myCasePage{Base: ui.NewBase(r, title), Case: c, Events: evs, Materials: mats, Alert: alert, Values: c.Form, Errors: map[string]string{},
 		Filled: filledOf(fields, c.Form)}
 	if p.Values == nil {
@@ -588,6 +839,9 @@ func (h *Handler) renderMyCase(w http.ResponseWriter, r *http.Request, ap Applic
 	}
 	if c.State == Correcting {
 		p.Fields = fields
+	}
+	if p.Uploads, err = h.uploadsOf(r, c, mats); err != nil {
+		return err
 	}
 	if edit != nil {
 		edit(&p)
@@ -658,20 +912,26 @@ func (h *Handler) resubmit(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		fields, err := h.itemForm(ctx, c)
+		it, err := h.itemOf(ctx, c)
 		if err != nil {
 			return err
 		}
+		fields := formOf(it)
 		values = formValues(fields, r)
 		form, bad := validateForm(fields, values, false, h.svc.now())
+		if len(bad) == 0 {
+			// Values typed on no form field (attachments, a clerk's) are kept, attachments refreshed.
+			for k, v := range c.Form {
+				if !slices.ContainsFunc(fields, func(f formField) bool { return f.Key == k }) {
+					form[k] = v
+				}
+			}
+			if err := h.attachmentsOf(ctx, it, c.ID, form, bad); err != nil {
+				return err
+			}
+		}
 		if len(bad) > 0 {
 			return formError("cases.Handler.resubmit", bad)
-		}
-		// Values the form no longer shows (attachments) are kept.
-		for k, v := range c.Form {
-			if _, shown := values[k]; !shown && !slices.ContainsFunc(fields, func(f formField) bool { return f.Key == k }) {
-				form[k] = v
-			}
 		}
 		_, err = h.svc.ApplicantAct(ctx, ap, id, Resubmit, form, Input{Opinion: r.PostFormValue("opinion")}, version)
 		return err
