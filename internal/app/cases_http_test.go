@@ -535,3 +535,44 @@ func TestCaseMaterials(t *testing.T) {
 		})
 	}
 }
+
+// TestCaseActingForEnterprise: a 经办人 acting for the enterprise files in
+// its name; the case is the enterprise's, seen while acting for it.
+func TestCaseActingForEnterprise(t *testing.T) {
+	for _, e := range apptest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			fixedClock(e, "2026-03-02 10:00")
+			var uscc string
+			for name := range e.Logins {
+				if strings.HasPrefix(name, "91150102") {
+					uscc = name
+				}
+			}
+			firm, err := e.App.Identity.AccountByUSCC(ctx, uscc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code := itemCode(t, e, "出生医学证明首次签发")
+			me := signIn(t, e, demoCitizenID, e.Logins[demoCitizenID])
+			wantStatus(t, "act for the firm", me.post(t, "/account/act", url.Values{"legal_id": {firm.ID}}), 303)
+			wantStatus(t, "form as agent", me.get(t, "/items/"+code+"/apply"), 200, "以单位名义申请", firm.Name, "经办人：王小明")
+			res := me.postJSON(t, "/api/v1/cases", map[string]any{"item_code": code, "form": birthApplication(), "submit": true})
+			wantStatus(t, "file for the firm", res, 201)
+			c := decodeCase(t, res)
+			stored, err := e.App.Cases.ByNumber(ctx, c.Number)
+			if err != nil || stored.ApplicantID != firm.ID || stored.AgentName != "王小明" {
+				t.Fatalf("case filed for the firm: %v %+v", err, stored)
+			}
+			wantStatus(t, "seen while acting", me.get(t, "/api/v1/cases/"+c.Number), 200, c.Number)
+			wantStatus(t, "listed while acting", me.get(t, "/my/cases"), 200, c.Number, firm.Name)
+			wantStatus(t, "back to oneself", me.post(t, "/account/act", url.Values{"legal_id": {""}}), 303)
+			wantStatus(t, "not one's own", me.get(t, "/api/v1/cases/"+c.Number), 404)
+			if res := me.get(t, "/my/cases"); strings.Contains(res.Body, c.Number) {
+				t.Error("the firm's case is listed among one's own")
+			}
+			// The firm itself, signed in with its credit code, sees it.
+			wantStatus(t, "the firm", signIn(t, e, uscc, e.Logins[uscc]).get(t, "/api/v1/cases/"+c.Number), 200, c.Number)
+		})
+	}
+}
