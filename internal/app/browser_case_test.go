@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,8 +18,8 @@ import (
 // signs in on the way to the online form of 出生医学证明首次签发 and submits
 // it; staff accept it and ask, once, for two corrections (driven through the
 // service: the console pages are another test's); he reads the correction
-// notice, resubmits, and after the decision sees 办结（通过） and the
-// timeline, in his case list too.
+// notice, uploads the scan it asks for, resubmits, and after the decision
+// sees 办结（通过） and the timeline, in his case list too.
 func TestBrowserCaseParentJourney(t *testing.T) {
 	b := browser(t) // first: skips at once without Chromium
 	env := apptest.Demo(t, sqldbtest.SQLite(t))
@@ -91,6 +93,16 @@ func TestBrowserCaseParentJourney(t *testing.T) {
 	b.screenshot("case-correction")
 	if v := step(b, "read the kept answers", chromedp.Value(chromedp.CSS("#resubmit-form #f-child_name"))); v != "王小宝" {
 		b.fatalf("resubmission form holds %q", v)
+	}
+	// The marriage certificate, scanned, goes up with the correction.
+	scan := filepath.Join(t.TempDir(), "结婚证.pdf")
+	if err := os.WriteFile(scan, []byte("%PDF-1.4\n% 结婚证复印件\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.do("choose the scan", chromedp.SetValue(chromedp.CSS("#u-name"), "父母结婚证复印件"), chromedp.SetUploadFiles(chromedp.CSS("#u-file"), []string{scan}))
+	b.load("upload the scan", chromedp.Click(chromedp.CSS(`#upload-form button[type="submit"]`)))
+	if up := step(b, "read the uploads", chromedp.Text(chromedp.CSS("#uploaded"))); !strings.Contains(up, "父母结婚证复印件") || !strings.Contains(up, "PDF") {
+		b.fatalf("uploads %q", up)
 	}
 	b.fillText("#resubmit-form", map[string]string{"opinion": "已补交结婚证复印件和父亲身份证反面"})
 	b.load("resubmit", chromedp.Click(chromedp.CSS(`#resubmit-form button[type="submit"]`)))
