@@ -23,8 +23,9 @@ import (
 )
 
 // This file is the applicant's side of cases: the JSON API for a signed-in
-// citizen (/api/v1/cases), the online application form, "my cases" with
-// correction, resubmission and withdrawal, and the public progress lookup.
+// citizen (/api/v1/cases), the online application form with drafts, "my
+// cases" with correction, resubmission and withdrawal, uploaded materials
+// (materials.go), and the public progress lookup.
 
 // ---- the application form ----
 
