@@ -10,6 +10,7 @@ import (
 
 	"yiwang/internal/calendar"
 	"yiwang/internal/identity"
+	"yiwang/internal/platform/authn"
 	"yiwang/internal/platform/blob"
 	"yiwang/internal/platform/web"
 	"yiwang/internal/ui"
@@ -45,11 +46,12 @@ type Handler struct {
 	pages   *ui.Pages
 	web     *web.Server
 	baseURL string // absolute URL prefix for QR codes on notices; empty: from the request
+	limiter *authn.Limiter // public progress lookups per client address
 }
 
 // NewHandler returns the cases handler.
 func NewHandler(svc *Service, ids *identity.Service, blobs blob.Store, pages *ui.Pages, ws *web.Server, baseURL string) *Handler {
-	return &Handler{svc: svc, ids: ids, blobs: blobs, pages: pages, web: ws, baseURL: baseURL}
+	return &Handler{svc: svc, ids: ids, blobs: blobs, pages: pages, web: ws, baseURL: baseURL, limiter: authn.NewLimiter(30)}
 }
 
 // Routes registers the cases routes: the JSON API and the applicant's

@@ -981,6 +981,12 @@ func (h *Handler) progress(w http.ResponseWriter, r *http.Request) error {
 		p.Message = "请填写办件编号和申请人名称"
 		return h.pages.Render(w, http.StatusUnprocessableEntity, "progress.html", p)
 	}
+	// Lookups are limited per address: a known number must not let anyone
+	// try names until one fits.
+	if !h.limiter.Allow(web.ClientIP(r.Context())) {
+		p.Message = "查询过于频繁，请稍后再试"
+		return h.pages.Render(w, http.StatusTooManyRequests, "progress.html", p)
+	}
 	c, err := h.svc.Progress(r.Context(), p.Number, p.Name)
 	if errs.KindOf(err) == errs.NotFound {
 		p.Message = progressNotFound
