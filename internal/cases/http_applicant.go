@@ -322,15 +322,12 @@ func (h *Handler) apiCreate(ctx context.Context, in *createCaseInput) (*createCa
 		}
 		return nil, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "申请表填写有误", Fields: fields}
 	}
-	c, err := h.svc.Draft(ctx, ap, code, form)
+	c, err := h.svc.File(ctx, ap, code, form, in.Body.Submit)
 	if err != nil {
 		return nil, err
 	}
 	out := &createCaseOutput{}
 	if in.Body.Submit {
-		if c, err = h.svc.ApplicantAct(ctx, ap, c.ID, Submit, nil, Input{}, c.Version); err != nil {
-			return nil, err
-		}
 		out.Location = "/api/v1/cases/" + c.Number
 	}
 	evs, err := h.svc.Events(ctx, c.ID)

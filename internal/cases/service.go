@@ -385,12 +385,23 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, c Case) error {
 
 // Draft starts an online application on the published item with code.
 func (s *Service) Draft(ctx context.Context, ap Applicant, code string, form map[string]string) (Case, error) {
+	return s.File(ctx, ap, code, form, false)
+}
+
+// File starts an online application on the published item with code and,
+// when submit is set, submits it in the same transaction: a filing is
+// never left half done. The caller has checked form against the item's.
+func (s *Service) File(ctx context.Context, ap Applicant, code string, form map[string]string, submit bool) (Case, error) {
 	c, _, err := s.newCase(ctx, code, ap, Online, form)
 	if err != nil {
 		return Case{}, err
 	}
 	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		if err := s.insert(ctx, tx, c); err != nil {
+			return err
+		}
+		if submit { // the submission's own audit entry records the filing
+			c, err = s.transition(ctx, tx, c, Submit, Actor{ID: "account:" + ap.Account.ID, Name: ap.Account.Name, Role: ByApplicant}, Input{}, s.now())
 			return err
 		}
 		return audit.Write(ctx, tx, audit.Entry{Action: "cases.case.draft", TargetType: "case", TargetID: c.ID, Region: c.Region, DeptPath: c.DeptPath,
