@@ -160,10 +160,6 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 		sqldb.NewID(), c.ID, seq, now, a, code, from, to, actor.ID, actor.Name, actor.Role, dept, in.Opinion, js(detail)); err != nil {
 		return Case{}, fmt.Errorf("%s: event: %w", op, err)
 	}
-	if err := audit.Write(ctx, tx, audit.Entry{Action: "cases.case." + string(a), TargetType: "case", TargetID: c.ID, Region: c.Region, DeptPath: c.DeptPath,
-		Detail: map[string]any{"number": c.Number, "from": from, "to": to, "code": code}}); err != nil {
-		return Case{}, err
-	}
 	if _, err := outbox.Enqueue(ctx, tx, TopicChanged, Changed{ID: c.ID, Number: c.Number, ItemCode: c.ItemCode, Action: a, Code: code, State: to,
 		ApplicantID: c.ApplicantID}); err != nil {
 		return Case{}, err
@@ -172,6 +168,11 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 		if err := s.notify.Send(ctx, tx, c.ApplicantPhone, text); err != nil {
 			return Case{}, err
 		}
+	}
+	// Last: the audit chain's head stays locked from here to the commit.
+	if err := audit.Write(ctx, tx, audit.Entry{Action: "cases.case." + string(a), TargetType: "case", TargetID: c.ID, Region: c.Region, DeptPath: c.DeptPath,
+		Detail: map[string]any{"number": c.Number, "from": from, "to": to, "code": code}}); err != nil {
+		return Case{}, err
 	}
 	return c, nil
 }
