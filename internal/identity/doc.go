@@ -1,6 +1,9 @@
 // Package identity is unified identity (统一身份认证): accounts of natural
-// and legal persons, their assurance levels, sign-in, and single sign-on for
-// the province's other systems. Today it holds the public code validation
-// API (证件号码校验) that other systems call; accounts and the OIDC provider
-// arrive with the rest of issue 4.
+// and legal persons with their assurance levels (实名等级), registration and
+// password reset proven by SMS codes, citizen sign-in and sessions, 经办人
+// authorisation with the acting identity in sessions and audit, the public
+// code validation API (证件号码校验), and the OpenID Connect provider through
+// which the province's other systems sign their users in (oidc*.go).
+//
+// Layer 2: it uses no other domain.
 package identity
