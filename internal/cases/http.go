@@ -45,7 +45,7 @@ type Handler struct {
 	blobs   blob.Store // uploaded materials
 	pages   *ui.Pages
 	web     *web.Server
-	baseURL string // absolute URL prefix for QR codes on notices; empty: from the request
+	baseURL string         // absolute URL prefix for QR codes on notices; empty: from the request
 	limiter *authn.Limiter // public progress lookups per client address
 }
 
