@@ -17,17 +17,11 @@ import (
 // embedded returns the Schedule of the embedded data alone, plus extra days.
 func embedded(t testing.TB, extra ...calendar.Special) *calendar.Schedule {
 	t.Helper()
-	eys, err := calendar.Embedded()
+	s, err := calendar.EmbeddedSchedule(extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var years []calendar.Year
-	var days []calendar.Special
-	for _, ey := range eys {
-		years = append(years, ey.Year)
-		days = append(days, ey.Days...)
-	}
-	return calendar.NewSchedule(years, append(days, extra...))
+	return s
 }
 
 func date(t testing.TB, s string) time.Time {

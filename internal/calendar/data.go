@@ -86,6 +86,22 @@ func Embedded() ([]EmbeddedYear, error) {
 	return out, nil
 }
 
+// EmbeddedSchedule is a Schedule of the embedded national data alone
+// (plus extra days): the official calendar without a database.
+func EmbeddedSchedule(extra ...Special) (*Schedule, error) {
+	eys, err := Embedded()
+	if err != nil {
+		return nil, err
+	}
+	var years []Year
+	var days []Special
+	for _, ey := range eys {
+		years = append(years, ey.Year)
+		days = append(days, ey.Days...)
+	}
+	return NewSchedule(years, append(days, extra...)), nil
+}
+
 // LoadSchedule brings the national special days of every embedded year up
 // to its data version: new days are added and loaded days updated or
 // removed, except days an administrator edited or deleted, which are left

@@ -11,17 +11,11 @@ import (
 // official is the embedded national schedule (2025–2027).
 func official(t *testing.T) *calendar.Schedule {
 	t.Helper()
-	eys, err := calendar.Embedded()
+	s, err := calendar.EmbeddedSchedule()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var years []calendar.Year
-	var days []calendar.Special
-	for _, y := range eys {
-		years = append(years, y.Year)
-		days = append(days, y.Days...)
-	}
-	return calendar.NewSchedule(years, days)
+	return s
 }
 
 // at is a moment of a day in China (10:00).

@@ -801,18 +801,11 @@ func (h *Handler) renderMyCase(w http.ResponseWriter, r *http.Request, ap Applic
 	if err != nil {
 		return err
 	}
-	evs, err := h.svc.Events(ctx, c.ID)
+	d, err := h.svc.DetailOf(ctx, c)
 	if err != nil {
 		return err
 	}
-	mats, err := h.svc.Materials(ctx, c.ID)
-	if err != nil {
-		return err
-	}
-	alert, _, err := h.svc.AlertOf(ctx, c)
-	if err != nil {
-		return err
-	}
+	evs, mats, alert := d.Events, d.Materials, d.Alert
 	title := c.ItemName
 	if c.Number != "" {
 		title += "（" + c.Number + "）"

@@ -381,18 +381,11 @@ func (h *Handler) renderCase(w http.ResponseWriter, r *http.Request, p *authz.Pr
 	if err != nil {
 		return err
 	}
-	evs, err := h.svc.Events(ctx, c.ID)
+	d, err := h.svc.DetailOf(ctx, c)
 	if err != nil {
 		return err
 	}
-	mats, err := h.svc.Materials(ctx, c.ID)
-	if err != nil {
-		return err
-	}
-	a, left, err := h.svc.AlertOf(ctx, c)
-	if err != nil {
-		return err
-	}
+	evs, mats, a, left := d.Events, d.Materials, d.Alert, d.Left
 	title := c.ItemName
 	if c.Number != "" {
 		title = "办件 " + c.Number

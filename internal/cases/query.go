@@ -202,6 +202,30 @@ func (s *Service) OverdueByDept(ctx context.Context, p *authz.Principal) ([]Over
 	return out, rows.Err()
 }
 
+// Detail is what a case page shows beside the case itself.
+type Detail struct {
+	Events    []Event
+	Materials []Material
+	Alert     Alert
+	Left      int // working days left to the promised due date
+}
+
+// DetailOf loads c's events, materials and alert.
+func (s *Service) DetailOf(ctx context.Context, c Case) (Detail, error) {
+	var d Detail
+	var err error
+	if d.Events, err = s.Events(ctx, c.ID); err != nil {
+		return Detail{}, err
+	}
+	if d.Materials, err = s.Materials(ctx, c.ID); err != nil {
+		return Detail{}, err
+	}
+	if d.Alert, d.Left, err = s.AlertOf(ctx, c); err != nil {
+		return Detail{}, err
+	}
+	return d, nil
+}
+
 // AlertOf is c's alert today.
 func (s *Service) AlertOf(ctx context.Context, c Case) (Alert, int, error) {
 	if c.State == Submitted {

@@ -76,7 +76,7 @@ type themeGroup struct {
 	Audience Audience
 	Label    string
 	Themes   []search.FacetCount
-	Exact    bool // false: the counts are estimates
+	Exact    bool // false: some counts are over the first matches only (not with Query.Exact)
 }
 
 type themesPage struct {

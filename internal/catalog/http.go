@@ -142,11 +142,12 @@ type FacetJSON struct {
 
 type searchOutput struct {
 	Body struct {
-		Total      int                    `json:"total"`
-		TotalExact bool                   `json:"total_exact" doc:"false 表示匹配超过 total 个（只精确统计前 total 个）"`
-		Page       int                    `json:"page"`
-		Items      []ItemHitJSON          `json:"items"`
-		Facets     map[string][]FacetJSON `json:"facets"`
+		Total       int                    `json:"total"`
+		TotalExact  bool                   `json:"total_exact" doc:"false 表示匹配超过 total 个（只精确统计前 total 个）"`
+		Page        int                    `json:"page"`
+		FacetsExact bool                   `json:"facets_exact" doc:"false 表示部分分面只统计了前若干个匹配"`
+		Items       []ItemHitJSON          `json:"items"`
+		Facets      map[string][]FacetJSON `json:"facets"`
 	}
 }
 
@@ -186,7 +187,7 @@ func (h *Handler) apiRoutes(api huma.API) {
 				return nil, err
 			}
 			out := &searchOutput{}
-			out.Body.Total, out.Body.TotalExact, out.Body.Page = res.Total, res.TotalExact, max(in.Page, 1)
+			out.Body.Total, out.Body.TotalExact, out.Body.FacetsExact, out.Body.Page = res.Total, res.TotalExact, res.FacetsExact, max(in.Page, 1)
 			out.Body.Items = make([]ItemHitJSON, 0, len(res.Hits))
 			for _, hit := range res.Hits {
 				out.Body.Items = append(out.Body.Items, ItemHitJSON{Code: hit.Code, Name: hit.Name, Department: hit.Department, Region: hit.Region, Type: hit.Type, Highlight: hit.Highlight})
