@@ -144,8 +144,11 @@ func BenchmarkCaseQueue(b *testing.B) {
 		if eng.DB.Dialect == sqldb.Postgres {
 			e.App.DB.W.Exec(`ANALYZE cases`)
 		}
-		var dept, path string
-		e.App.DB.R.QueryRow(`SELECT dept_id, dept_path FROM catalog_items WHERE status = 'published' ORDER BY code LIMIT 1`).Scan(&dept, &path)
+		// seedCases gives item 8 of every 200 open cases (state i%10 = 8) and
+		// item 0 only closed ones: a busy department and an idle one.
+		var dept, path, idle, idlePath string
+		e.App.DB.R.QueryRow(`SELECT dept_id, dept_path FROM catalog_items WHERE status = 'published' ORDER BY code LIMIT 1 OFFSET 8`).Scan(&dept, &path)
+		e.App.DB.R.QueryRow(`SELECT dept_id, dept_path FROM catalog_items WHERE status = 'published' ORDER BY code LIMIT 1`).Scan(&idle, &idlePath)
 		e.App.Cases.SetClock(func() time.Time { return time.Date(2026, 3, 20, 2, 0, 0, 0, time.UTC) })
 		for _, tc := range []struct {
 			name string
@@ -154,6 +157,7 @@ func BenchmarkCaseQueue(b *testing.B) {
 		}{
 			{"clerk-province", &authz.Principal{UserID: "c", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150000"}}}, cases.Query{}},
 			{"reviewer-dept", &authz.Principal{UserID: "r", Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: dept, DeptPath: path}}}, cases.Query{}},
+			{"reviewer-idle-dept", &authz.Principal{UserID: "r", Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: idle, DeptPath: idlePath}}}, cases.Query{}},
 			{"clerk-overdue", &authz.Principal{UserID: "c", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150000"}}}, cases.Query{Alert: cases.AlertRed}},
 		} {
 			b.Run(eng.Name+"/"+tc.name, func(b *testing.B) {

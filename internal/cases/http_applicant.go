@@ -300,7 +300,7 @@ func (h *Handler) apiCreate(ctx context.Context, in *createCaseInput) (*createCa
 		return nil, errSignIn
 	}
 	code := strings.TrimSpace(in.Body.ItemCode)
-	_, it, err := h.svc.newCase(ctx, code, ap, Online, nil)
+	c, it, err := h.svc.newCase(ctx, code, ap, Online, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -322,8 +322,11 @@ func (h *Handler) apiCreate(ctx context.Context, in *createCaseInput) (*createCa
 		}
 		return nil, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "申请表填写有误", Fields: fields}
 	}
-	c, err := h.svc.File(ctx, ap, code, form, in.Body.Submit)
-	if err != nil {
+	c.Form = cleanForm(form)
+	if err := checkForm(c.Form); err != nil {
+		return nil, err
+	}
+	if c, err = h.svc.file(ctx, ap, c, in.Body.Submit); err != nil {
 		return nil, err
 	}
 	out := &createCaseOutput{}

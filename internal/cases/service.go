@@ -396,12 +396,20 @@ func (s *Service) File(ctx context.Context, ap Applicant, code string, form map[
 	if err != nil {
 		return Case{}, err
 	}
-	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+	return s.file(ctx, ap, c, submit)
+}
+
+// file stores c, built by newCase, and submits it when asked.
+func (s *Service) file(ctx context.Context, ap Applicant, c Case, submit bool) (Case, error) {
+	out := c
+	err := sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error { // may run again: it must not change c
+		out = c
 		if err := s.insert(ctx, tx, c); err != nil {
 			return err
 		}
 		if submit { // the submission's own audit entry records the filing
-			c, err = s.transition(ctx, tx, c, Submit, Actor{ID: "account:" + ap.Account.ID, Name: ap.Account.Name, Role: ByApplicant}, Input{}, s.now())
+			var err error
+			out, err = s.transition(ctx, tx, c, Submit, Actor{ID: "account:" + ap.Account.ID, Name: ap.Account.Name, Role: ByApplicant}, Input{}, s.now())
 			return err
 		}
 		return audit.Write(ctx, tx, audit.Entry{Action: "cases.case.draft", TargetType: "case", TargetID: c.ID, Region: c.Region, DeptPath: c.DeptPath,
@@ -410,7 +418,7 @@ func (s *Service) File(ctx context.Context, ap Applicant, code string, form map[
 	if err != nil {
 		return Case{}, err
 	}
-	return c, nil
+	return out, nil
 }
 
 // SaveDraft replaces a draft's form data.
