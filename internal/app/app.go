@@ -161,9 +161,10 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 		return nil, err
 	}
 	// Cases (办件): notices to applicants go out as SMS through identity's outbox sender.
-	a.Cases = cases.NewService(db, a.Calendar, a.Catalog, a.Identity, identity.OutboxSender{}, cases.Settings{WarnDays: cfg.CaseWarnDays})
+	a.Cases = cases.NewService(db, a.Calendar, a.Org, a.Catalog, a.Identity, identity.OutboxSender{}, cases.Settings{WarnDays: cfg.CaseWarnDays})
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Staff.OnDepartmentMoved)
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Catalog.OnDepartmentMoved)
+	a.Outbox.Handle(org.TopicDepartmentMoved, a.Cases.OnDepartmentMoved)
 	// The item search index is derived data in its own file: rebuilt from
 	// the database at every start, then kept current by item events.
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "search"), 0o750); err != nil {

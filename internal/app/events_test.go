@@ -5,13 +5,16 @@ import (
 	"testing"
 
 	"yiwang/internal/app/apptest"
+	"yiwang/internal/cases"
+	"yiwang/internal/identity"
 	"yiwang/internal/org"
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/staff"
 )
 
-// TestDepartmentMoveReachesStaffScopes moves a department under another and
-// checks that, once the outbox delivers org.department.moved, the staff
+// TestDepartmentMoveReachesStaffScopes moves a department (which has a
+// case) under another and checks that, once the outbox delivers
+// org.department.moved, the case and the staff
 // domain's copies of the path follow, so the department's admin keeps
 // exactly their department.
 func TestDepartmentMoveReachesStaffScopes(t *testing.T) {
@@ -25,6 +28,15 @@ func TestDepartmentMoveReachesStaffScopes(t *testing.T) {
 				t.Fatal(err)
 			}
 			admin := &authz.Principal{UserID: "t", Grants: []authz.Grant{{Role: authz.RegionAdmin, Region: "150100"}}}
+			// A case handled by the department, to follow it too.
+			var code string
+			if err := e.App.DB.R.QueryRowContext(ctx, `SELECT code FROM catalog_items WHERE dept_id = $1 AND status = 'published' ORDER BY code LIMIT 1`, police).Scan(&code); err != nil {
+				t.Fatal(err)
+			}
+			c, err := e.App.Cases.RegisterWalkIn(ctx, admin, cases.WalkIn{ItemCode: code, Kind: identity.Person, IDNumber: "11010519491231002X", Name: "张三", Phone: "13900001111"})
+			if err != nil {
+				t.Fatal(err)
+			}
 			d, err := e.App.Org.Department(ctx, admin, police)
 			if err != nil {
 				t.Fatal(err)
@@ -56,6 +68,10 @@ func TestDepartmentMoveReachesStaffScopes(t *testing.T) {
 			}
 			if got.DeptPath != moved.Path || len(got.Grants) != 1 || got.Grants[0].DeptPath != moved.Path {
 				t.Fatalf("after move: user path %q, grant %+v; want %q", got.DeptPath, got.Grants, moved.Path)
+			}
+			var casePath string
+			if err := e.App.DB.R.QueryRowContext(ctx, `SELECT dept_path FROM cases WHERE id = $1`, c.ID).Scan(&casePath); err != nil || casePath != moved.Path {
+				t.Fatalf("case dept path %q after the move, want %q (%v)", casePath, moved.Path, err)
 			}
 			p := got.Principal()
 			if !p.Can(authz.ManageDepts, authz.Target{Region: "150100", DeptPath: moved.Path}) {

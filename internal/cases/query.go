@@ -142,31 +142,29 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 	}
 	cond, args := p.Filter(authz.ViewCases, "region_code", "dept_path", w.Next())
 	w.AddNumbered(cond, args)
-	from := "cases"
-	if sc := p.Scopes(authz.ViewCases); len(sc) == 1 && sc[0].DeptPath != "" && s.db.Dialect == sqldb.SQLite {
-		// One department subtree: read it from its own index. The byte range
-		// is exactly the prefix under SQLite's BINARY collation (PostgreSQL
-		// range-scans the LIKE itself through text_pattern_ops).
-		w.Add("dept_path >= ?", sc[0].DeptPath)
-		w.Add("dept_path < ?", sc[0].DeptPath[:len(sc[0].DeptPath)-1]+string(sc[0].DeptPath[len(sc[0].DeptPath)-1]+1))
-		from = "cases INDEXED BY cases_dept_open"
+	// A department-bound handler: the cases of the departments of the
+	// subtree, by id, read in order from their own index.
+	if sc := p.Scopes(authz.ViewCases); len(sc) == 1 && sc[0].DeptPath != "" {
+		ids, ok, err := s.orgs.SubtreeIDs(ctx, sc[0].DeptPath, 50)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ok {
+			w.AddIn("dept_id", ids)
+		}
 	}
-	return s.listFrom(ctx, from, w, `due_sort ASC, submitted_at ASC`, q.Page)
+	return s.list(ctx, w, `due_sort ASC, submitted_at ASC`, q.Page)
 }
 
 func (s *Service) list(ctx context.Context, w *sqldb.Where, order string, page int) ([]Case, int, error) {
-	return s.listFrom(ctx, "cases", w, order, page)
-}
-
-func (s *Service) listFrom(ctx context.Context, from string, w *sqldb.Where, order string, page int) ([]Case, int, error) {
 	const perPage = 50
 	var total int
 	// Counted up to MaxCount: a long queue is "1000+" to people.
-	if err := s.db.R.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM %s%s LIMIT %d) t`, from, w.String(), MaxCount+1), w.Args...).Scan(&total); err != nil {
+	if err := s.db.R.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM cases%s LIMIT %d) t`, w.String(), MaxCount+1), w.Args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("cases.list: %w", err)
 	}
 	clause, args := w.Page(perPage, (sqldb.ClampPage(page)-1)*perPage)
-	rows, err := s.db.R.QueryContext(ctx, `SELECT `+caseColumns+` FROM `+from+w.String()+` ORDER BY `+order+clause, args...)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases`+w.String()+` ORDER BY `+order+clause, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cases.list: %w", err)
 	}

@@ -14,9 +14,11 @@ import (
 	"yiwang/internal/calendar"
 	"yiwang/internal/catalog"
 	"yiwang/internal/identity"
+	"yiwang/internal/org"
 	"yiwang/internal/platform/audit"
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
+	"yiwang/internal/platform/outbox"
 	"yiwang/internal/platform/password"
 	"yiwang/internal/platform/sqldb"
 )
@@ -51,6 +53,7 @@ type Settings struct {
 type Service struct {
 	db     *sqldb.DB
 	cal    *calendar.Service
+	orgs   *org.Service
 	items  *catalog.Service
 	ids    *identity.Service
 	notify Notifier
@@ -59,14 +62,20 @@ type Service struct {
 }
 
 // NewService returns the cases service.
-func NewService(db *sqldb.DB, cal *calendar.Service, items *catalog.Service, ids *identity.Service, notify Notifier, set Settings) *Service {
+func NewService(db *sqldb.DB, cal *calendar.Service, orgs *org.Service, items *catalog.Service, ids *identity.Service, notify Notifier, set Settings) *Service {
 	if set.WarnDays <= 0 {
 		set.WarnDays = 2
 	}
 	if notify == nil {
 		notify = identity.OutboxSender{}
 	}
-	return &Service{db: db, cal: cal, items: items, ids: ids, notify: notify, set: set, now: sqldb.Now}
+	return &Service{db: db, cal: cal, orgs: orgs, items: items, ids: ids, notify: notify, set: set, now: sqldb.Now}
+}
+
+// OnDepartmentMoved keeps the cases' copies of department paths current
+// (org.department.moved), so scoped lists follow a moved department.
+func (s *Service) OnDepartmentMoved(ctx context.Context, m outbox.Message) error {
+	return s.orgs.RepathRows(ctx, s.db, "cases", m)
 }
 
 // SetClock replaces the clock (tests).

@@ -549,39 +549,7 @@ func (s *Service) Versions(ctx context.Context, p *authz.Principal, id string) (
 // OnDepartmentMoved is the outbox handler for org.department.moved: items
 // of departments in the moved subtree re-read their department's path.
 func (s *Service) OnDepartmentMoved(ctx context.Context, m outbox.Message) error {
-	var ev org.DepartmentMoved
-	if err := m.Decode(&ev); err != nil {
-		return fmt.Errorf("catalog.OnDepartmentMoved: %w", err)
-	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT DISTINCT dept_id FROM catalog_items WHERE dept_path LIKE $1 ESCAPE '\'`, "%/"+sqldb.EscapeLike(ev.ID)+"/%")
-	if err != nil {
-		return fmt.Errorf("catalog.OnDepartmentMoved: %w", err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	refs, err := s.org.DepartmentRefs(ctx, ids)
-	if err != nil {
-		return err
-	}
-	return sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		for _, id := range ids {
-			if refs[id].Path == "" {
-				return fmt.Errorf("catalog.OnDepartmentMoved: department %s not found", id)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE catalog_items SET dept_path = $1 WHERE dept_id = $2`, refs[id].Path, id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.org.RepathRows(ctx, s.db, "catalog_items", m)
 }
 
 // ItemQuery filters the staff list of items.

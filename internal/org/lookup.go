@@ -9,6 +9,8 @@ import (
 
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
+	"yiwang/internal/platform/outbox"
+	"yiwang/internal/platform/sqldb"
 )
 
 // DepartmentByUSCC returns the department with the 统一社会信用代码 uscc,
@@ -31,4 +33,75 @@ func (s *Service) DepartmentByUSCC(ctx context.Context, p *authz.Principal, uscc
 		return Department{}, err
 	}
 	return d, nil
+}
+
+// SubtreeIDs returns the ids of the department at path and every
+// department below it, at most limit of them (ok is false beyond): lists
+// scoped to a department subtree can then match a stable department id
+// instead of a path prefix.
+func (s *Service) SubtreeIDs(ctx context.Context, path string, limit int) (ids []string, ok bool, err error) {
+	if path == "" {
+		return nil, false, nil
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id FROM departments WHERE path LIKE $1 ESCAPE '\' ORDER BY id LIMIT $2`, sqldb.EscapeLike(path)+"%", limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("org.Service.SubtreeIDs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, false, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if len(ids) > limit {
+		return nil, false, nil
+	}
+	return ids, true, nil
+}
+
+// RepathRows keeps a domain's copies of department paths current after a
+// department moved (the org.department.moved message m): every row of the
+// caller's table (with dept_id and dept_path columns) under the moved
+// department gets its department's current path. The table is the
+// caller's own; org only supplies the paths.
+func (s *Service) RepathRows(ctx context.Context, db *sqldb.DB, table string, m outbox.Message) error {
+	op := "org.RepathRows(" + table + ")"
+	var ev DepartmentMoved
+	if err := m.Decode(&ev); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT DISTINCT dept_id FROM `+table+` WHERE dept_path LIKE $1 ESCAPE '\'`, "%/"+sqldb.EscapeLike(ev.ID)+"/%")
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	refs, err := s.DepartmentRefs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	return sqldb.InTx(ctx, db, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if refs[id].Path == "" {
+				return fmt.Errorf("%s: department %s not found", op, id)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET dept_path = $1 WHERE dept_id = $2`, refs[id].Path, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
