@@ -71,11 +71,10 @@ func validateForm(fields []formField, values map[string]string, draft bool, now 
 	return out, bad
 }
 
-// itemOf is the item case c was filed under, as published now (the form
-// of its own version, when the item changed since, is not kept apart yet);
-// an item withdrawn since has no form of its own any more.
+// itemOf is the item as published in the version case c was filed under,
+// whatever became of the item since (a zero Item if that version is gone).
 func (h *Handler) itemOf(ctx context.Context, c Case) (catalog.Item, error) {
-	_, it, err := h.svc.items.Published(ctx, c.ItemCode)
+	it, err := h.svc.items.PublishedVersion(ctx, c.ItemID, c.ItemVersion) // the version the case was filed under
 	if errs.KindOf(err) == errs.NotFound {
 		return catalog.Item{}, nil
 	}

@@ -496,20 +496,38 @@ func (s *Service) Published(ctx context.Context, code string) (Record, Item, err
 	if r.PublishedVersion == 0 || r.Status == StatusRevoked {
 		return Record{}, Item{}, &errs.Error{Kind: errs.NotFound, Op: "catalog.Service.Published", Msg: "事项不存在"}
 	}
-	key := versionKey{r.ID, r.PublishedVersion}
-	if it, ok := s.published.Load(key); ok {
-		return r, cloneItem(it.(Item)), nil
-	}
-	v, err := getVersion(ctx, s.db.R, r.ID, r.PublishedVersion)
+	it, err := s.publishedVersion(ctx, r.ID, r.PublishedVersion)
 	if err != nil {
 		return Record{}, Item{}, err
+	}
+	return r, it, nil
+}
+
+// PublishedVersion returns the elements of version no of item itemID, if
+// that version was ever published (current or superseded): what a case
+// filed under it was filed under, even after the item changed or ended.
+func (s *Service) PublishedVersion(ctx context.Context, itemID string, no int) (Item, error) {
+	return s.publishedVersion(ctx, itemID, no)
+}
+
+func (s *Service) publishedVersion(ctx context.Context, itemID string, no int) (Item, error) {
+	key := versionKey{itemID, no}
+	if it, ok := s.published.Load(key); ok {
+		return cloneItem(it.(Item)), nil
+	}
+	v, err := getVersion(ctx, s.db.R, itemID, no)
+	if err != nil {
+		return Item{}, err
+	}
+	if v.Status != VersionPublished && v.Status != VersionSuperseded {
+		return Item{}, &errs.Error{Kind: errs.NotFound, Op: "catalog.Service.PublishedVersion", Msg: "事项版本不存在"}
 	}
 	if s.cached.Add(1) > maxCachedVersions {
 		s.published.Clear()
 		s.cached.Store(1)
 	}
 	s.published.Store(key, v.Item)
-	return r, cloneItem(v.Item), nil
+	return cloneItem(v.Item), nil
 }
 
 // Versions lists an item's versions, newest first, for someone who may see it.

@@ -139,6 +139,13 @@ func TestLifecycleAndVersions(t *testing.T) {
 			if err != nil || pub2.Conditions != "在本市助产机构出生" {
 				t.Fatalf("published after v2: %q %v", pub2.Conditions, err)
 			}
+			// A case filed under v1 still reads v1; a draft version is not a published one.
+			if v1, err := e.svc.PublishedVersion(e.ctx, r.ID, 1); err != nil || v1.Conditions != "在本市出生" {
+				t.Fatalf("superseded v1: %q %v", v1.Conditions, err)
+			}
+			if _, err := e.svc.PublishedVersion(e.ctx, r.ID, 9); errs.KindOf(err) != errs.NotFound {
+				t.Fatalf("missing version: %v", err)
+			}
 			pub2.Conditions, pub2.Materials[0].Name = "改了", "改了"
 			if _, again, _ := e.svc.Published(e.ctx, r.Code); again.Conditions != "在本市助产机构出生" || again.Materials[0].Name == "改了" {
 				t.Fatalf("a caller's change reached the cache: %+v", again)
