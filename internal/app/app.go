@@ -33,6 +33,7 @@ import (
 	"yiwang/internal/platform/blob"
 	"yiwang/internal/platform/outbox"
 	"yiwang/internal/platform/password"
+	"yiwang/internal/platform/pdfdoc"
 	"yiwang/internal/platform/sqldb"
 	"yiwang/internal/platform/web"
 	"yiwang/internal/staff"
@@ -226,7 +227,15 @@ func (a *App) routes() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	cases.NewHandler(a.Cases, a.Identity, a.Blobs, casesPages, ws, a.Cfg.BaseURL).Routes(mux, api)
+	casesH := cases.NewHandler(a.Cases, a.Identity, a.Blobs, casesPages, ws, a.Cfg.BaseURL)
+	if a.Cfg.PDFFont != "" {
+		if font, err := pdfdoc.LoadFont(a.Cfg.PDFFont); err == nil {
+			casesH.SetPDFFont(font)
+		} else {
+			a.Log.Info("no PDF notices: the pdf_font cannot be read", "path", a.Cfg.PDFFont, "err", err)
+		}
+	}
+	casesH.Routes(mux, api)
 	// OIDC provider: endpoints, sign-in and consent steps, console client pages.
 	oidcPages, err := identity.OIDCPages()
 	if err != nil {

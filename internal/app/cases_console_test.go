@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -203,6 +204,21 @@ func TestCaseConsoleNotices(t *testing.T) {
 			}
 			want(t, "correction notice", clerk.Get(t, "/console/cases/"+c.ID+"/notice/fix"), 200,
 				[]string{"补正告知书", "一次性告知", "<li>结婚证复印件</li>", "<li>父亲身份证反面</li>", "请补齐后重新提交", "data:image/png;base64,", c.Number})
+			// The same notice as PDF, when the Chinese font is there (CI installs it).
+			pdf := clerk.Get(t, "/console/cases/"+c.ID+"/notice/fix/pdf")
+			if _, err := os.Stat(e.App.Cfg.PDFFont); err == nil {
+				if pdf.Status != 200 || pdf.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(pdf.Body, "%PDF-") {
+					t.Fatalf("PDF notice: %d %s", pdf.Status, pdf.Header.Get("Content-Type"))
+				}
+				want(t, "PDF link", clerk.Get(t, "/console/cases/"+c.ID+"/notice/fix"), 200, []string{`id="notice-pdf"`})
+			} else if os.Getenv("CI") == "true" {
+				t.Fatalf("CI=true but the PDF font %s is missing", e.App.Cfg.PDFFont)
+			} else if pdf.Status != 409 {
+				t.Fatalf("PDF without a font: %d, want 409", pdf.Status)
+			}
+			if res := e.Client().Get(t, "/console/cases/"+c.ID+"/notice/fix/pdf"); res.Status == 200 {
+				t.Fatal("a PDF notice without signing in")
+			}
 
 			// A refused case has its decision with the reason and the rights.
 			d := walkIn(t, e, code, "11010519491231002X", "张三")

@@ -47,7 +47,12 @@ type Handler struct {
 	web     *web.Server
 	baseURL string         // absolute URL prefix for QR codes on notices; empty: from the request
 	limiter *authn.Limiter // public progress lookups per client address
+	font    []byte         // CJK TrueType font for PDF notices; nil: no PDF
 }
+
+// SetPDFFont gives the handler the font PDF notices are printed in
+// (pdfdoc.LoadFont); without one the notices are printable pages only.
+func (h *Handler) SetPDFFont(font []byte) { h.font = font }
 
 // NewHandler returns the cases handler.
 func NewHandler(svc *Service, ids *identity.Service, blobs blob.Store, pages *ui.Pages, ws *web.Server, baseURL string) *Handler {

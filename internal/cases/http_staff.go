@@ -1,10 +1,12 @@
 package cases
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
+	stdpng "image/png"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,6 +23,7 @@ import (
 	"yiwang/internal/identity"
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
+	"yiwang/internal/platform/pdfdoc"
 	"yiwang/internal/platform/sqldb"
 	"yiwang/internal/platform/web"
 	"yiwang/internal/ui"
@@ -37,6 +40,7 @@ func (h *Handler) staffRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /console/cases/{id}", h.web.Page(h.showCase))
 	mux.Handle("POST /console/cases/{id}/act", h.web.Page(h.act))
 	mux.Handle("GET /console/cases/{id}/notice/{kind}", h.web.Page(h.notice))
+	mux.Handle("GET /console/cases/{id}/notice/{kind}/pdf", h.web.Page(h.noticePDF))
 }
 
 var staffCrumbs = []ui.Crumb{{Href: "/console", Label: "工作台"}, {Href: "/console/cases", Label: "办件受理与办理"}}
@@ -707,29 +711,32 @@ type noticePage struct {
 	SupplyBy      string
 	URL           string
 	QR            template.URL
+	PDF           bool // a PDF can be made (a CJK font is configured)
 }
 
-func (h *Handler) notice(w http.ResponseWriter, r *http.Request) error {
+// buildNotice gathers notice {kind} of case {id} for the staff member
+// signed in, with its QR code (PNG) for the progress page.
+func (h *Handler) buildNotice(r *http.Request) (noticePage, []byte, error) {
 	p, err := staff(r, authz.ViewCases)
 	if err != nil {
-		return err
+		return noticePage{}, nil, err
 	}
 	ctx := r.Context()
 	c, err := h.svc.Get(ctx, p, r.PathValue("id"))
 	if err != nil {
-		return err
+		return noticePage{}, nil, err
 	}
 	kind := Notice(r.PathValue("kind"))
 	title, ok := NoticeTitles[kind]
 	if !ok {
-		return &errs.Error{Kind: errs.NotFound, Op: "cases.notice", Msg: "没有这种文书"}
+		return noticePage{}, nil, &errs.Error{Kind: errs.NotFound, Op: "cases.notice", Msg: "没有这种文书"}
 	}
 	if !slices.Contains(Notices(c), kind) {
-		return &errs.Error{Kind: errs.Conflict, Op: "cases.notice", Msg: "该办件当前为“" + StateLabels[c.State] + "”，不能出具" + title}
+		return noticePage{}, nil, &errs.Error{Kind: errs.Conflict, Op: "cases.notice", Msg: "该办件当前为“" + StateLabels[c.State] + "”，不能出具" + title}
 	}
 	evs, err := h.svc.Events(ctx, c.ID)
 	if err != nil {
-		return err
+		return noticePage{}, nil, err
 	}
 	// last returns the latest event of one of actions.
 	last := func(actions ...Action) Event {
@@ -774,8 +781,65 @@ func (h *Handler) notice(w http.ResponseWriter, r *http.Request) error {
 	page.URL = strings.TrimRight(base, "/") + "/progress?number=" + url.QueryEscape(c.Number)
 	png, err := qrcode.Encode(page.URL, qrcode.Medium, 160)
 	if err != nil {
-		return err
+		return noticePage{}, nil, err
 	}
 	page.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+	return page, png, nil
+}
+
+func (h *Handler) notice(w http.ResponseWriter, r *http.Request) error {
+	page, _, err := h.buildNotice(r)
+	if err != nil {
+		return err
+	}
+	page.PDF = h.font != nil
 	return h.pages.Render(w, http.StatusOK, "staff_notice.html", page)
+}
+
+// capture is a ResponseWriter that keeps what is written, to read a
+// rendered template back.
+type capture struct {
+	bytes.Buffer
+	h http.Header
+}
+
+func (c *capture) Header() http.Header {
+	if c.h == nil {
+		c.h = http.Header{}
+	}
+	return c.h
+}
+
+func (c *capture) WriteHeader(int) {}
+
+// noticePDF prints the same notice as PDF: its text is the printable
+// page's, read back from the rendered template, so the wording lives once.
+func (h *Handler) noticePDF(w http.ResponseWriter, r *http.Request) error {
+	page, png, err := h.buildNotice(r)
+	if err != nil {
+		return err
+	}
+	if h.font == nil {
+		return &errs.Error{Kind: errs.Conflict, Op: "cases.noticePDF", Msg: "服务器未配置中文字体（pdf_font），暂不能生成PDF，请使用打印页面"}
+	}
+	var buf capture
+	if err := h.pages.Fragment(&buf, http.StatusOK, "staff_notice.html", "content", page); err != nil {
+		return err
+	}
+	blocks, err := pdfdoc.FromHTML(&buf.Buffer)
+	if err != nil {
+		return err
+	}
+	qr, err := stdpng.Decode(bytes.NewReader(png))
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := pdfdoc.Write(&out, h.font, blocks, qr, "扫码查询办理进度 "+page.URL); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="`+string(page.Kind)+`-`+page.Case.Number+`.pdf"`)
+	_, err = w.Write(out.Bytes())
+	return err
 }

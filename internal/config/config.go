@@ -40,6 +40,7 @@ type Config struct {
 	OIDCSecret       string        // encrypts the OIDC signing keys at rest; empty: stored in the clear
 	OIDCKeyRotation  time.Duration // how long an OIDC signing key signs before the next takes over
 	CaseWarnDays     int           // working days before a case's promised due date that it shows yellow
+	PDFFont          string        // TrueType font (.ttf or .ttc) with CJK glyphs for PDF notices; "": none
 	TrustProxy       bool          // take the client address from X-Forwarded-For
 	Province         string        // GB/T 2260 code of the province this platform serves
 	SiteName         string        // the portal's name, shown in every page header
@@ -171,6 +172,9 @@ var Options = []Option{
 	{Key: "case_warn_days", Default: "2", Help: "办件承诺时限前多少个工作日开始黄色预警",
 		set: intSetter(func(c *Config) *int { return &c.CaseWarnDays }, 1, 30),
 		get: func(c *Config) string { return strconv.Itoa(c.CaseWarnDays) }},
+	{Key: "pdf_font", Default: "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", Help: "PDF文书使用的中文字体文件（.ttf 或 .ttc）；找不到时只提供打印页面",
+		set: func(c *Config, v string) error { c.PDFFont = strings.TrimSpace(v); return nil },
+		get: func(c *Config) string { return c.PDFFont }},
 	{Key: "province", Default: "150000", Help: "本平台服务的省级行政区划代码 (GB/T 2260)",
 		set: func(c *Config, v string) error {
 			if len(v) != 6 || v[2:] != "0000" || strings.Trim(v, "0123456789") != "" || v[:2] == "00" {
