@@ -64,3 +64,31 @@ func TestOIDCFreshSignIn(t *testing.T) {
 		t.Errorf("a recent sign-in and max_age=3600: %v", q)
 	}
 }
+
+// TestOIDCCallbackOnlyForTheSignedInAccount: an attacker who starts an
+// authorization request and lures a signed-in citizen through it cannot
+// collect the code; only the citizen's browser can.
+func TestOIDCCallbackOnlyForTheSignedInAccount(t *testing.T) {
+	e := newOIDCEnv(t, sqldbtest.SQLite(t))
+	p := e.relyingParty(t, "system-a", oidcSecretA, "profile")
+	victim := e.browser(t, true)
+	victim.signIn(p, "allow") // consent remembered: the next request completes without a page
+	attacker := e.browser(t, false)
+	res, _ := attacker.do("GET", rp.AuthURL("st-x", p, rp.WithCodeChallenge(oidc.NewSHACodeChallenge(verifier))), nil)
+	login := res.Header.Get("Location")
+	if !strings.HasPrefix(login, "/oidc/login?id=") {
+		t.Fatalf("authorize: %q", login)
+	}
+	res, _ = victim.do("GET", login, nil)
+	callback := res.Header.Get("Location")
+	if !strings.HasPrefix(callback, "/oidc/authorize/callback?id=") {
+		t.Fatalf("victim's sign-in step: %d %q", res.StatusCode, callback)
+	}
+	if res, _ := attacker.do("GET", callback, nil); res.StatusCode != http.StatusForbidden || strings.Contains(res.Header.Get("Location"), "code=") {
+		t.Fatalf("attacker at the callback: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, _ = victim.do("GET", callback, nil)
+	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, rpCallback) || !strings.Contains(loc, "code=") {
+		t.Fatalf("victim at the callback: %d %q", res.StatusCode, loc)
+	}
+}

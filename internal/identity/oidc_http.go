@@ -116,6 +116,10 @@ func NewOIDCHandler(o *OIDC, pages *ui.Pages, ws *web.Server) *OIDCHandler {
 // Routes registers the provider on mux.
 func (h *OIDCHandler) Routes(mux *http.ServeMux) {
 	for _, p := range oidcEndpoints {
+		if p == oidcCallbackPath {
+			mux.Handle(p, h.callbackGuard(h.o.provider))
+			continue
+		}
 		mux.Handle(p, h.o.provider)
 	}
 	mux.Handle("/oidc/end_session", h.endSession(h.o.provider))
@@ -129,6 +133,22 @@ func (h *OIDCHandler) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /console/oidc/clients/{id}", h.web.Page(h.updateClient))
 	mux.Handle("POST /console/oidc/clients/{id}/secret", h.web.Page(h.newClientSecret))
 	mux.Handle("POST /console/oidc/clients/{id}/{action}", h.web.Page(h.clientAction))
+}
+
+// callbackGuard lets only the browser that completed an authorization
+// request collect its code: the signed-in account must be the one the
+// request was completed for. Without it, anyone who learned a request's
+// id could fetch the code the victim's sign-in produced.
+func (h *OIDCHandler) callbackGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ar, err := h.o.authRequest(r.Context(), r.URL.Query().Get("id"))
+		cz, ok := CitizenFrom(r.Context())
+		if err != nil || !ok || ar.AccountID == "" || cz.Account.ID != ar.AccountID {
+			web.Fail(w, r, http.StatusForbidden, "授权请求与当前登录账号不符，请回到原系统重新登录")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // endSession hands the op the citizen's cookie token so that logout can
