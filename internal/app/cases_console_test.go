@@ -296,7 +296,7 @@ func TestCaseConsoleWalkIn(t *testing.T) {
 			want(t, "bad form line", clerk.Post(t, "/console/cases/new", form), 422, []string{"第1行应写作“名称：内容”"})
 			form.Set("form", "新生儿姓名：李小宝")
 			form.Set("id_number", "11010519491231002X") // 张三's, registered before
-			want(t, "someone else's ID number", clerk.Post(t, "/console/cases/new", form), 422, []string{"对应的名称（张三）不一致"})
+			want(t, "someone else's ID number", clerk.Post(t, "/console/cases/new", form), 422, []string{"对应的名称不一致"}, "张三")
 			form.Set("name", "张三")
 			res = clerk.Post(t, "/console/cases/new", form)
 			if res.Status != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/console/cases/") {

@@ -698,14 +698,15 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request) error {
 	if len(bad) > 0 {
 		return render(http.StatusUnprocessableEntity, bad)
 	}
+	// Each button is one transaction: a submission that fails saves nothing.
 	var c Case
-	if page.Draft.ID == "" {
-		c, err = h.svc.Draft(ctx, ap, code, form)
-	} else {
+	switch {
+	case page.Draft.ID == "":
+		c, err = h.svc.File(ctx, ap, code, form, action == "submit")
+	case action == "submit":
+		c, err = h.svc.ApplicantAct(ctx, ap, page.Draft.ID, Submit, form, Input{}, page.Draft.Version)
+	default:
 		c, err = h.svc.SaveDraft(ctx, ap, page.Draft.ID, form, page.Draft.Version)
-	}
-	if err == nil && action == "submit" {
-		c, err = h.svc.ApplicantAct(ctx, ap, c.ID, Submit, nil, Input{}, c.Version)
 	}
 	switch errs.KindOf(err) {
 	case errs.Invalid:

@@ -642,7 +642,8 @@ func (h *Handler) registerWalkIn(w http.ResponseWriter, r *http.Request) error {
 		acct, err = h.ids.AccountByIDNumber(ctx, values["id_number"])
 	}
 	if err == nil && acct.ID != "" && acct.Name != values["name"] {
-		fields["name"] = "与已登记的" + map[identity.Kind]string{identity.Person: "身份证号", identity.Legal: "统一社会信用代码"}[kind] + "对应的名称（" + acct.Name + "）不一致，请核对证件"
+		// The registered name is not shown: a clerk must not learn it from any number typed.
+		fields["name"] = "与已登记的" + map[identity.Kind]string{identity.Person: "身份证号", identity.Legal: "统一社会信用代码"}[kind] + "对应的名称不一致，请核对证件"
 	} else if err != nil && errs.KindOf(err) != errs.NotFound {
 		return err
 	}

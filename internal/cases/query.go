@@ -137,8 +137,9 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 		w.Add("due_sort <= ?", limit)
 	}
 	if t := strings.TrimSpace(q.Q); t != "" {
-		like := "%" + sqldb.EscapeLike(t) + "%"
-		w.Add(`(number LIKE ? ESCAPE '\' OR item_name LIKE ? ESCAPE '\' OR applicant_name LIKE ? ESCAPE '\')`, like, like, like)
+		// LOWER on both sides: LIKE is case-insensitive on SQLite, not on PostgreSQL.
+		like := "%" + sqldb.EscapeLike(sqldb.LowerASCII(t)) + "%"
+		w.Add(`(LOWER(number) LIKE ? ESCAPE '\' OR LOWER(item_name) LIKE ? ESCAPE '\' OR LOWER(applicant_name) LIKE ? ESCAPE '\')`, like, like, like)
 	}
 	cond, args := p.Filter(authz.ViewCases, "region_code", "dept_path", w.Next())
 	w.AddNumbered(cond, args)

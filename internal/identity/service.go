@@ -127,13 +127,15 @@ func (s *Service) Register(ctx context.Context, in NewAccount, code, ip, ua stri
 	if in.Phone == "" {
 		return Account{}, "", &errs.Error{Kind: errs.Invalid, Op: op, Msg: "请填写手机号码", Fields: map[string]string{"phone": "请填写11位手机号码"}}
 	}
-	if f, err := s.duplicates(ctx, s.db.R, in); err != nil || len(f) > 0 {
-		if err == nil {
-			err = &errs.Error{Kind: errs.Invalid, Op: op, Msg: "请按提示修改注册信息", Fields: f}
-		}
+	// The code first: without proof of the phone, the answer must not tell
+	// whether an ID number or credit code is registered.
+	if err := s.consumeCode(ctx, PurposeRegister, in.Phone, code); err != nil {
 		return Account{}, "", err
 	}
-	if err := s.consumeCode(ctx, PurposeRegister, in.Phone, code); err != nil {
+	if f, err := s.duplicates(ctx, s.db.R, in); err != nil || len(f) > 0 {
+		if err == nil {
+			err = &errs.Error{Kind: errs.Invalid, Op: op, Msg: "请按提示修改注册信息（验证码已使用，请重新获取）", Fields: f}
+		}
 		return Account{}, "", err
 	}
 	a, token, err := s.create(ctx, in, LevelPhone, MethodPhone, ip, ua, true)
@@ -633,10 +635,9 @@ func (s *Service) consumeCode(ctx context.Context, purpose, phone, code string) 
 	err := sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		result = nil
 		var id, digest string
-		var attempts int
 		var expires time.Time
-		err := tx.QueryRowContext(ctx, `SELECT id, code_hash, attempts, expires_at FROM identity_codes
-			WHERE target = $1 AND purpose = $2 AND used_at IS NULL ORDER BY created_at DESC LIMIT 1`, phone, purpose).Scan(&id, &digest, &attempts, &expires)
+		err := tx.QueryRowContext(ctx, `SELECT id, code_hash, expires_at FROM identity_codes
+			WHERE target = $1 AND purpose = $2 AND used_at IS NULL ORDER BY created_at DESC LIMIT 1`, phone, purpose).Scan(&id, &digest, &expires)
 		if errors.Is(err, sql.ErrNoRows) {
 			result = bad("请先获取验证码")
 			return nil
@@ -644,15 +645,20 @@ func (s *Service) consumeCode(ctx context.Context, purpose, phone, code string) 
 		if err != nil {
 			return err
 		}
+		// Claim one attempt before comparing: the update locks the row, so
+		// guesses made at once are counted one by one on every engine.
+		res, err := tx.ExecContext(ctx, `UPDATE identity_codes SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2`, id, s.set.CodeAttempts)
+		if err != nil {
+			return err
+		}
 		now := s.now()
-		switch {
-		case !now.Before(expires) || attempts >= s.set.CodeAttempts:
+		if n, _ := res.RowsAffected(); n == 0 || !now.Before(expires) {
 			result = bad("验证码已失效，请重新获取")
 			return nil
-		case subtle.ConstantTimeCompare([]byte(digest), []byte(authn.HashToken(id+":"+code))) != 1:
+		}
+		if subtle.ConstantTimeCompare([]byte(digest), []byte(authn.HashToken(id+":"+code))) != 1 {
 			result = bad("验证码错误")
-			_, err := tx.ExecContext(ctx, `UPDATE identity_codes SET attempts = attempts + 1 WHERE id = $1`, id)
-			return err
+			return nil
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE identity_codes SET used_at = $1 WHERE id = $2`, now, id)
 		return err

@@ -140,6 +140,11 @@ func TestRegisterAndSignIn(t *testing.T) {
 			if _, _, err := e.svc.Login(e.ctx, "王小明", pw, "", ""); errs.KindOf(err) != errs.Unauthenticated {
 				t.Errorf("login by name: %v", err)
 			}
+			// Without proof of a phone, nothing tells whether an ID number is registered.
+			_, _, err = e.svc.Register(e.ctx, identity.NewAccount{Kind: identity.Person, Name: "王小明", IDNumber: id, Phone: "13700001234", Password: pw}, "123456", "", "")
+			if f := fields(err); f["id_number"] != "" || f["code"] == "" {
+				t.Errorf("registration with a taken ID number and no code: %v %v", err, f)
+			}
 			// The same ID number or phone cannot register twice.
 			e.clock.Advance(2 * time.Minute)
 			e.svc.SendCode(e.ctx, identity.PurposeRegister, "13800471234")
