@@ -234,8 +234,10 @@ func (s *Service) CreateSpecial(ctx context.Context, p *authz.Principal, in Spec
 			return Special{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "行政区划不存在", Fields: map[string]string{"region": "行政区划不存在"}}
 		}
 	}
-	d := Special{ID: sqldb.NewID(), Date: date, Region: in.Region, Kind: in.Kind, Name: in.Name, Source: SourceAdmin, Edited: true, Version: 1}
+	fresh := Special{ID: sqldb.NewID(), Date: date, Region: in.Region, Kind: in.Kind, Name: in.Name, Source: SourceAdmin, Edited: true, Version: 1}
+	var d Special
 	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		d = fresh // InTx may run this again: start from the same day each time
 		now := sqldb.Now()
 		d.UpdatedAt = now
 		id, deleted, ok, err := existing(ctx, tx, in.Region, date.Format(DateLayout))

@@ -512,10 +512,12 @@ func (s *Service) RegisterWalkIn(ctx context.Context, p *authz.Principal, in Wal
 		if err := s.insert(ctx, tx, c); err != nil {
 			return err
 		}
+		seen := map[string]bool{}
 		for _, name := range in.Paper {
-			if name = strings.TrimSpace(name); name == "" {
+			if name = strings.TrimSpace(name); name == "" || seen[name] {
 				continue
 			}
+			seen[name] = true
 			if _, err := tx.ExecContext(ctx, `INSERT INTO case_materials (id, case_id, name, paper_checked, added_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 				sqldb.NewID(), c.ID, clip(name, 200), true, p.UserID, now); err != nil {
 				return err
