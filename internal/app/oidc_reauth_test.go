@@ -9,6 +9,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"yiwang/internal/identity"
+	"yiwang/internal/platform/idcode"
 	"yiwang/internal/platform/sqldb/sqldbtest"
 )
 
@@ -91,4 +93,44 @@ func TestOIDCCallbackOnlyForTheSignedInAccount(t *testing.T) {
 	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, rpCallback) || !strings.Contains(loc, "code=") {
 		t.Fatalf("victim at the callback: %d %q", res.StatusCode, loc)
 	}
+}
+
+// TestOIDCConsentNamesTheEnterprise: consent to release an enterprise's
+// name and credit code is remembered for that enterprise only; acting for
+// another one asks again.
+func TestOIDCConsentNamesTheEnterprise(t *testing.T) {
+	e := newOIDCEnv(t, sqldbtest.SQLite(t))
+	ctx := t.Context()
+	other, err := e.App.Identity.CreateAccount(ctx, identity.NewAccount{Kind: identity.Legal, Name: "包头示范商贸有限公司", USCC: uscc15(t, "91150200MA0000002"),
+		LegalRep: "王五", Password: oidcPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.Identity.AddAgent(ctx, other, oidcIDNumber, "张三"); err != nil {
+		t.Fatal(err)
+	}
+	p := e.relyingParty(t, "system-a", oidcSecretA, "profile", "enterprise")
+	b := e.browser(t, true)
+	if err := e.App.Identity.ActAs(ctx, b.token(), e.legal.ID); err != nil {
+		t.Fatal(err)
+	}
+	b.signIn(p, "allow")
+	challenge := rp.WithCodeChallenge(oidc.NewSHACodeChallenge(verifier))
+	if q, asked := b.authorize(rp.AuthURL("s1", p, challenge), "allow"); q.Get("code") == "" || asked {
+		t.Fatalf("same enterprise again: consent asked %v", asked)
+	}
+	if err := e.App.Identity.ActAs(ctx, b.token(), other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if q, asked := b.authorize(rp.AuthURL("s2", p, challenge), "allow"); q.Get("code") == "" || !asked {
+		t.Fatalf("another enterprise: consent asked %v, want asked", asked)
+	}
+}
+
+func uscc15(t *testing.T, body string) string {
+	c, err := idcode.USCCCheckChar(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body + string(c)
 }

@@ -744,7 +744,7 @@ func (o *OIDC) complete(ctx context.Context, ar *authRequest, c Client, cz *Citi
 		if err != nil {
 			return err
 		}
-		merged := orderScopes(union(prev, scopes))
+		merged := orderScopes(union(prev, consentTokens(scopes, cz)))
 		if _, err := tx.ExecContext(ctx, `INSERT INTO oidc_consents (id, client_id, account_id, scopes, first_at, last_at) VALUES ($1, $2, $3, $4, $5, $5)
 			ON CONFLICT (account_id, client_id) DO UPDATE SET scopes = $4, last_at = $5`, sqldb.NewID(), c.ID, cz.Account.ID, strings.Join(merged, " "), now); err != nil {
 			return fmt.Errorf("%s: consent: %w", op, err)
@@ -772,6 +772,21 @@ func union(a, b []string) []string {
 		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
+	}
+	return out
+}
+
+// consentTokens are what a consent to scopes is remembered as: the scopes
+// and, with enterprise, which enterprise's name and credit code were
+// released, so acting for another enterprise asks again.
+func consentTokens(scopes []string, cz *Citizen) []string {
+	out := slices.Clone(scopes)
+	if slices.Contains(scopes, ScopeEnterprise) {
+		ent := cz.Account.ID
+		if cz.Acting != nil {
+			ent = cz.Acting.ID
+		}
+		out = append(out, ScopeEnterprise+":"+ent)
 	}
 	return out
 }

@@ -241,7 +241,7 @@ func (h *OIDCHandler) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if prev != nil && subset(scopes, prev) && !slices.Contains(ar.Prompt, oidc.PromptConsent) {
+	if prev != nil && subset(consentTokens(scopes, cz), prev) && !slices.Contains(ar.Prompt, oidc.PromptConsent) {
 		return h.finish(w, r, ar, c, cz, scopes)
 	}
 	if slices.Contains(ar.Prompt, oidc.PromptNone) {
