@@ -562,28 +562,10 @@ func (s *Service) SendCode(ctx context.Context, purpose, phone string) error {
 	if purpose != PurposeRegister && purpose != PurposeReset {
 		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "验证码用途无效"}
 	}
-	now := s.now()
-	var today int
-	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM identity_codes WHERE target = $1 AND created_at > $2`,
-		phone, now.Add(-24*time.Hour)).Scan(&today); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	// (MAX(created_at) would lose its type on SQLite.)
-	var last sql.NullTime
-	err := s.db.R.QueryRowContext(ctx, `SELECT created_at FROM identity_codes WHERE target = $1 ORDER BY created_at DESC LIMIT 1`, phone).Scan(&last)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if today >= s.set.CodesPerDay {
-		return &errs.Error{Kind: errs.TooMany, Op: op, Msg: "该手机号今日获取验证码次数已达上限，请明天再试"}
-	}
-	if wait := last.Time.Add(s.set.CodeInterval).Sub(now); last.Valid && wait > 0 {
-		return &errs.Error{Kind: errs.TooMany, Op: op, Msg: fmt.Sprintf("验证码发送过于频繁，请 %d 秒后再试", int(wait.Seconds())+1)}
-	}
+	registered := true
 	if purpose == PurposeReset {
 		if _, err := lookup(ctx, s.db.R, phone); errs.KindOf(err) == errs.NotFound {
-			// Counted like a real send, so the limits say nothing either.
-			return sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error { return s.insertCode(ctx, tx, purpose, phone, "") })
+			registered = false // counted like a real send, so the limits say nothing either
 		} else if err != nil {
 			return err
 		}
@@ -593,6 +575,32 @@ func (s *Service) SendCode(ctx context.Context, purpose, phone string) error {
 		return err
 	}
 	return sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		now := s.now()
+		// Lock the phone's row: concurrent requests for one phone take turns.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO identity_code_locks (target, locked_at) VALUES ($1, $2)
+			ON CONFLICT (target) DO UPDATE SET locked_at = $2`, phone, now); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		var today int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM identity_codes WHERE target = $1 AND created_at > $2`,
+			phone, now.Add(-24*time.Hour)).Scan(&today); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		// (MAX(created_at) would lose its type on SQLite.)
+		var last sql.NullTime
+		err := tx.QueryRowContext(ctx, `SELECT created_at FROM identity_codes WHERE target = $1 ORDER BY created_at DESC LIMIT 1`, phone).Scan(&last)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		if today >= s.set.CodesPerDay {
+			return &errs.Error{Kind: errs.TooMany, Op: op, Msg: "该手机号今日获取验证码次数已达上限，请明天再试"}
+		}
+		if wait := last.Time.Add(s.set.CodeInterval).Sub(now); last.Valid && wait > 0 {
+			return &errs.Error{Kind: errs.TooMany, Op: op, Msg: fmt.Sprintf("验证码发送过于频繁，请 %d 秒后再试", int(wait.Seconds())+1)}
+		}
+		if !registered {
+			return s.insertCode(ctx, tx, purpose, phone, "")
+		}
 		if err := s.insertCode(ctx, tx, purpose, phone, code); err != nil {
 			return err
 		}

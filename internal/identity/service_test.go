@@ -384,3 +384,25 @@ func TestAgentsAndAssurance(t *testing.T) {
 		})
 	}
 }
+
+// TestCodesUnderConcurrency: requests for one phone at once still get one
+// code a minute (no SMS bombing past the limit by racing it).
+func TestCodesUnderConcurrency(t *testing.T) {
+	for _, eng := range sqldbtest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			e := newEnv(t, eng)
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					e.svc.SendCode(e.ctx, identity.PurposeRegister, "13800470099")
+				}()
+			}
+			wg.Wait()
+			if n := len(e.inbox.sent["13800470099"]); n != 1 {
+				t.Fatalf("%d codes sent at once, want 1", n)
+			}
+		})
+	}
+}
