@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"yiwang/internal/org"
 	"yiwang/internal/platform/outbox"
@@ -28,6 +29,65 @@ var SearchSchema = search.Schema{
 type Finder struct {
 	svc *Service
 	ix  *search.Index
+	// Names shown with hits, kept in memory so a search costs one query of
+	// the main database: regions are reference data (a new dataset comes
+	// with a restart); department names may change, so they are kept for
+	// a minute.
+	regionNames sync.Map // code → name
+	deptNames   sync.Map // id → deptName
+}
+
+type deptName struct {
+	name string
+	at   time.Time
+}
+
+// deptNameTTL is how long a department's name is shown from memory.
+const deptNameTTL = time.Minute
+
+// names returns the names of depts and regions, from memory where it can.
+func (f *Finder) names(ctx context.Context, depts, regions []string) (map[string]string, map[string]string, error) {
+	dn, rn := map[string]string{}, map[string]string{}
+	var missD, missR []string
+	now := time.Now()
+	for _, id := range depts {
+		if v, ok := f.deptNames.Load(id); ok && now.Sub(v.(deptName).at) < deptNameTTL {
+			dn[id] = v.(deptName).name
+		} else {
+			missD = append(missD, id)
+		}
+	}
+	for _, c := range regions {
+		if v, ok := f.regionNames.Load(c); ok {
+			rn[c] = v.(string)
+		} else {
+			missR = append(missR, c)
+		}
+	}
+	// The two look-ups are independent: one round trip of waiting, not two.
+	var refs map[string]org.DeptRef
+	var names map[string]string
+	var refsErr, namesErr error
+	var wg sync.WaitGroup
+	if len(missD) > 0 {
+		wg.Go(func() { refs, refsErr = f.svc.org.DepartmentRefs(ctx, missD) })
+	}
+	if len(missR) > 0 {
+		names, namesErr = f.svc.org.RegionNames(ctx, missR)
+	}
+	wg.Wait()
+	if err := errors.Join(refsErr, namesErr); err != nil {
+		return nil, nil, err
+	}
+	for id, r := range refs {
+		dn[id] = r.Name
+		f.deptNames.Store(id, deptName{r.Name, now})
+	}
+	for c, n := range names {
+		rn[c] = n
+		f.regionNames.Store(c, n)
+	}
+	return dn, rn, nil
 }
 
 // OpenFinder opens (creating if needed) the index file at path.
@@ -181,15 +241,8 @@ func (f *Finder) Search(ctx context.Context, q search.Query) (SearchResult, erro
 	if err != nil {
 		return SearchResult{}, fmt.Errorf("catalog.Finder.Search: %w", err)
 	}
-	// The two look-ups are independent: one round trip of waiting, not two.
-	var refs map[string]org.DeptRef
-	var names map[string]string
-	var refsErr, namesErr error
-	var wg sync.WaitGroup
-	wg.Go(func() { refs, refsErr = f.svc.org.DepartmentRefs(ctx, depts) })
-	names, namesErr = f.svc.org.RegionNames(ctx, regions)
-	wg.Wait()
-	if err := errors.Join(refsErr, namesErr); err != nil {
+	deptNames, names, err := f.names(ctx, depts, regions)
+	if err != nil {
 		return SearchResult{}, err
 	}
 	for _, h := range res.Hits {
@@ -198,7 +251,7 @@ func (f *Finder) Search(ctx context.Context, q search.Query) (SearchResult, erro
 			continue // removed since the index saw it
 		}
 		hl := h.Highlights["name"]
-		out.Hits = append(out.Hits, Hit{Code: h.ID, Name: r.name, Department: refs[r.dept].Name, Region: r.region, RegionName: names[r.region], Type: r.typ, Highlight: hl})
+		out.Hits = append(out.Hits, Hit{Code: h.ID, Name: r.name, Department: deptNames[r.dept], Region: r.region, RegionName: names[r.region], Type: r.typ, Highlight: hl})
 	}
 	return out, nil
 }
