@@ -75,7 +75,7 @@ func NewService(db *sqldb.DB, cal *calendar.Service, orgs *org.Service, items *c
 // OnDepartmentMoved keeps the cases' copies of department paths current
 // (org.department.moved), so scoped lists follow a moved department.
 func (s *Service) OnDepartmentMoved(ctx context.Context, m outbox.Message) error {
-	return s.orgs.RepathRows(ctx, s.db, "cases", m)
+	return s.orgs.RepathRows(ctx, s.db, m, "cases")
 }
 
 // SetClock replaces the clock (tests).

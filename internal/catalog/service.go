@@ -567,7 +567,7 @@ func (s *Service) Versions(ctx context.Context, p *authz.Principal, id string) (
 // OnDepartmentMoved is the outbox handler for org.department.moved: items
 // of departments in the moved subtree re-read their department's path.
 func (s *Service) OnDepartmentMoved(ctx context.Context, m outbox.Message) error {
-	return s.org.RepathRows(ctx, s.db, "catalog_items", m)
+	return s.org.RepathRows(ctx, s.db, m, "catalog_items")
 }
 
 // ItemQuery filters the staff list of items.

@@ -65,41 +65,47 @@ func (s *Service) SubtreeIDs(ctx context.Context, path string, limit int) (ids [
 }
 
 // RepathRows keeps a domain's copies of department paths current after a
-// department moved (the org.department.moved message m): every row of the
-// caller's table (with dept_id and dept_path columns) under the moved
-// department gets its department's current path. The table is the
+// department moved (the org.department.moved message m): in each of the
+// caller's tables (with dept_id and dept_path columns), every row under the
+// moved department gets its department's current path, all in one
+// transaction. Re-reading the paths (rather than applying the event's
+// prefixes) makes redelivery and reordering harmless. The tables are the
 // caller's own; org only supplies the paths.
-func (s *Service) RepathRows(ctx context.Context, db *sqldb.DB, table string, m outbox.Message) error {
-	op := "org.RepathRows(" + table + ")"
+func (s *Service) RepathRows(ctx context.Context, db *sqldb.DB, m outbox.Message, tables ...string) error {
+	const op = "org.RepathRows"
 	var ev DepartmentMoved
 	if err := m.Decode(&ev); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	rows, err := db.R.QueryContext(ctx, `SELECT DISTINCT dept_id FROM `+table+` WHERE dept_path LIKE $1 ESCAPE '\'`, "%/"+sqldb.EscapeLike(ev.ID)+"/%")
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	refs, err := s.DepartmentRefs(ctx, ids)
-	if err != nil {
-		return err
-	}
+	like := "%/" + sqldb.EscapeLike(ev.ID) + "/%"
 	return sqldb.InTx(ctx, db, func(tx *sql.Tx) error {
-		for _, id := range ids {
-			if refs[id].Path == "" {
-				return fmt.Errorf("%s: department %s not found", op, id)
+		for _, table := range tables {
+			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT dept_id FROM `+table+` WHERE dept_path LIKE $1 ESCAPE '\'`, like)
+			if err != nil {
+				return fmt.Errorf("%s(%s): %w", op, table, err)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET dept_path = $1 WHERE dept_id = $2`, refs[id].Path, id); err != nil {
+			var ids []string
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			refs, err := s.DepartmentRefs(ctx, ids)
+			if err != nil {
 				return err
+			}
+			for _, id := range ids {
+				if refs[id].Path == "" {
+					// Never write an empty path: that would widen a department grant.
+					return fmt.Errorf("%s(%s): department %s not found", op, table, id)
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET dept_path = $1 WHERE dept_id = $2`, refs[id].Path, id); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -341,43 +341,7 @@ func (s *Service) insertGrant(ctx context.Context, tx *sql.Tx, u User, g authz.G
 // department's current path from org. Re-reading (rather than applying the
 // event's prefixes) makes redelivery and reordering harmless.
 func (s *Service) OnDepartmentMoved(ctx context.Context, m outbox.Message) error {
-	var ev org.DepartmentMoved
-	if err := m.Decode(&ev); err != nil {
-		return fmt.Errorf("staff.OnDepartmentMoved: %w", err)
-	}
-	like := "%/" + sqldb.EscapeLike(ev.ID) + "/%"
-	return sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		for _, table := range []string{"staff_users", "role_grants"} {
-			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT dept_id FROM `+table+` WHERE dept_path LIKE $1 ESCAPE '\'`, like)
-			if err != nil {
-				return err
-			}
-			var ids []string
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			rows.Close()
-			refs, err := s.org.DepartmentRefs(ctx, ids)
-			if err != nil {
-				return err
-			}
-			for _, id := range ids {
-				if refs[id].Path == "" {
-					// Never write an empty path: that would widen a department grant.
-					return fmt.Errorf("staff.OnDepartmentMoved: department %s not found", id)
-				}
-				if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET dept_path = $1 WHERE dept_id = $2`, refs[id].Path, id); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	return s.org.RepathRows(ctx, s.db, m, "staff_users", "role_grants")
 }
 
 // RemoveGrant takes a grant away; p must be allowed to give it.
