@@ -60,6 +60,7 @@ func (s *Service) Events(ctx context.Context, caseID string) ([]Event, error) {
 		if err := rows.Scan(&e.Seq, &e.At, &e.Action, &e.Code, &e.From, &e.To, &e.ActorName, &e.ActorRole, &e.DeptName, &e.Opinion); err != nil {
 			return nil, err
 		}
+		e.Seq = len(out) + 1 // shown as the event's position; stored seq only orders
 		out = append(out, e)
 	}
 	return out, rows.Err()
