@@ -110,6 +110,19 @@ func TestCitizenAccountJourney(t *testing.T) {
 				// The registration code was sent less than a minute ago.
 				t.Fatalf("second code within a minute: %d", res.Status)
 			}
+			// The demo enterprise resets with its credit code and registered phone.
+			const firm, firmPhone = "91150102MA0YW0001D", "13800470001"
+			if res := anon.Post(t, "/password/reset", url.Values{"username": {firm}, "phone": {firmPhone}, "action": {"send_code"}}); res.Status != 200 {
+				t.Fatalf("enterprise reset code: %d", res.Status)
+			}
+			reset := url.Values{"username": {firm}, "phone": {firmPhone}, "code": {smsCode(t, e, firmPhone)}, "password": {"Firm-Reset-2026"},
+				"password2": {"Firm-Reset-2026"}, "action": {"reset"}}
+			if res := anon.Post(t, "/password/reset", reset); res.Status != 303 {
+				t.Fatalf("enterprise reset: %d %s", res.Status, res.Body)
+			}
+			if res := e.Client().Post(t, "/login", url.Values{"username": {firm}, "password": {"Firm-Reset-2026"}}); res.Status != 303 {
+				t.Fatalf("enterprise sign-in after reset: %d", res.Status)
+			}
 			// In-person verification by a clerk; not by a reviewer.
 			clerk := e.LoginDemo(t, "clerk")
 			if res := clerk.Get(t, "/console/identity?id_number="+id); res.Status != 200 || !strings.Contains(res.Body, "王小明") {

@@ -267,6 +267,7 @@ func formError(err error, render func(int, map[string]string) error) error {
 
 type resetPage struct {
 	ui.Base
+	Username    string // the account, for enterprises; "" for a person's own phone
 	Phone, Code string
 	Errors      map[string]string
 	Sent        bool
@@ -278,7 +279,8 @@ func (h *Handler) resetForm(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) reset(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	page := resetPage{Base: ui.NewBase(r, "找回密码"), Phone: strings.TrimSpace(r.PostFormValue("phone")), Code: r.PostFormValue("code")}
+	page := resetPage{Base: ui.NewBase(r, "找回密码"), Username: strings.TrimSpace(r.PostFormValue("username")), Phone: strings.TrimSpace(r.PostFormValue("phone")),
+		Code: r.PostFormValue("code")}
 	render := func(status int, fields map[string]string) error {
 		page.Errors = fields
 		return h.pages.Render(w, status, "reset.html", page)
@@ -287,7 +289,7 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) error {
 		return render(http.StatusTooManyRequests, map[string]string{"_": errs.Message(h.tooMany())})
 	}
 	if r.PostFormValue("action") == "send_code" {
-		if err := h.svc.SendCode(ctx, PurposeReset, page.Phone); err != nil {
+		if err := h.svc.SendCodeFor(ctx, PurposeReset, page.Username, page.Phone); err != nil {
 			return formError(err, render)
 		}
 		page.Sent = true
@@ -296,7 +298,7 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) error {
 	if r.PostFormValue("password") != r.PostFormValue("password2") {
 		return render(http.StatusUnprocessableEntity, map[string]string{"password2": "两次输入的密码不一致"})
 	}
-	if err := h.svc.ResetPassword(ctx, page.Phone, page.Code, r.PostFormValue("password")); err != nil {
+	if err := h.svc.ResetPasswordOf(ctx, page.Username, page.Phone, page.Code, r.PostFormValue("password")); err != nil {
 		return formError(err, render)
 	}
 	ui.SetFlash(w, "ok", "密码已重置，请用新密码登录")

@@ -527,6 +527,13 @@ func checkPassword(plain string, ids ...string) error {
 // ResetPassword sets a new password for the person account of phone once
 // the code sent to it is entered; all sessions end and any lock lifts.
 func (s *Service) ResetPassword(ctx context.Context, phone, code, next string) error {
+	return s.ResetPasswordOf(ctx, "", phone, code, next)
+}
+
+// ResetPasswordOf is ResetPassword for the account named by username (ID
+// number, credit code or phone; "" for the person whose phone it is) whose
+// registered phone is phone: enterprises reset theirs this way.
+func (s *Service) ResetPasswordOf(ctx context.Context, username, phone, code, next string) error {
 	const op = "identity.Service.ResetPassword"
 	phone = strings.TrimSpace(phone)
 	if err := checkPassword(next); err != nil {
@@ -535,12 +542,28 @@ func (s *Service) ResetPassword(ctx context.Context, phone, code, next string) e
 	if err := s.consumeCode(ctx, PurposeReset, phone, code); err != nil {
 		return err
 	}
-	a, err := lookup(ctx, s.db.R, phone)
+	a, err := s.resetAccount(ctx, username, phone)
 	if err != nil {
 		// A code was sent only to a registered phone, so this is a race with deletion.
 		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: "验证码错误或已失效", Fields: map[string]string{"code": "验证码错误或已失效"}}
 	}
 	return s.setPassword(ctx, a, "", next, "identity.password.reset")
+}
+
+// resetAccount is the account a reset is for: the person whose phone it
+// is, or the account username names if its registered phone is phone.
+func (s *Service) resetAccount(ctx context.Context, username, phone string) (Account, error) {
+	if username = strings.TrimSpace(username); username == "" {
+		return lookup(ctx, s.db.R, phone)
+	}
+	a, err := lookup(ctx, s.db.R, username)
+	if err != nil {
+		return Account{}, err
+	}
+	if a.Phone != phone {
+		return Account{}, errNoAccount
+	}
+	return a, nil
 }
 
 // ---- verification codes ----
@@ -554,6 +577,12 @@ const (
 // SendCode sends a 6-digit verification code to phone. For a reset, a code
 // goes only to a registered phone, but the answer is the same either way.
 func (s *Service) SendCode(ctx context.Context, purpose, phone string) error {
+	return s.SendCodeFor(ctx, purpose, "", phone)
+}
+
+// SendCodeFor is SendCode for a reset of the account username names (see
+// ResetPasswordOf); the answer is the same whether it exists or not.
+func (s *Service) SendCodeFor(ctx context.Context, purpose, username, phone string) error {
 	const op = "identity.Service.SendCode"
 	phone = strings.TrimSpace(phone)
 	if !ValidPhone(phone) {
@@ -564,7 +593,7 @@ func (s *Service) SendCode(ctx context.Context, purpose, phone string) error {
 	}
 	registered := true
 	if purpose == PurposeReset {
-		if _, err := lookup(ctx, s.db.R, phone); errs.KindOf(err) == errs.NotFound {
+		if _, err := s.resetAccount(ctx, username, phone); errs.KindOf(err) == errs.NotFound {
 			registered = false // counted like a real send, so the limits say nothing either
 		} else if err != nil {
 			return err

@@ -406,3 +406,31 @@ func TestCodesUnderConcurrency(t *testing.T) {
 		})
 	}
 }
+
+// TestEnterpriseResetsByCreditCodeAndPhone: an enterprise resets its
+// password with its credit code and registered phone; another phone gets
+// the same answer and no code.
+func TestEnterpriseResetsByCreditCodeAndPhone(t *testing.T) {
+	e := newEnv(t, sqldbtest.SQLite(t))
+	code := uscc(t, "91150100MA0N00001")
+	ent, err := e.svc.CreateAccount(e.ctx, identity.NewAccount{Kind: identity.Legal, Name: "呼和浩特青城乳业有限公司", USCC: code, LegalRep: "赵大",
+		Phone: "13800470000", Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SendCodeFor(e.ctx, identity.PurposeReset, code, "13800479999"); err != nil {
+		t.Fatalf("reset with another phone: %v (must answer like a real one)", err)
+	}
+	if len(e.inbox.sent["13800479999"]) != 0 {
+		t.Fatal("a code went to a phone the enterprise did not register")
+	}
+	if err := e.svc.SendCodeFor(e.ctx, identity.PurposeReset, strings.ToLower(code), "13800470000"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.ResetPasswordOf(e.ctx, code, "13800470000", e.inbox.code(t, "13800470000"), "New-Grass-2027"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := e.svc.Login(e.ctx, code, "New-Grass-2027", "", ""); err != nil || got.ID != ent.ID {
+		t.Fatalf("sign-in with the new password: %v", err)
+	}
+}
