@@ -128,8 +128,14 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 		if err != nil {
 			return nil, 0, err
 		}
-		// Yellow: at most WarnDays working days left, not yet overdue.
-		limit, err := sched.AddWorkdays("", today, s.set.WarnDays)
+		// Yellow: at most WarnDays working days left, not yet overdue, on the
+		// calendar of the staff member's region (its local days included)
+		// when they have one; the badges use each case's own region.
+		region := ""
+		if sc := p.Scopes(authz.ViewCases); len(sc) == 1 {
+			region = sc[0].Region
+		}
+		limit, err := sched.AddWorkdays(region, today, s.set.WarnDays)
 		if err != nil {
 			return nil, 0, err
 		}
