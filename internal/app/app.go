@@ -33,7 +33,6 @@ import (
 	"yiwang/internal/platform/blob"
 	"yiwang/internal/platform/outbox"
 	"yiwang/internal/platform/password"
-	"yiwang/internal/platform/pdfdoc"
 	"yiwang/internal/platform/sqldb"
 	"yiwang/internal/platform/web"
 	"yiwang/internal/staff"
@@ -229,9 +228,7 @@ func (a *App) routes() (http.Handler, error) {
 	}
 	casesH := cases.NewHandler(a.Cases, a.Identity, a.Blobs, casesPages, ws, a.Cfg.BaseURL)
 	if a.Cfg.PDFFont != "" {
-		if font, err := pdfdoc.LoadFont(a.Cfg.PDFFont); err == nil {
-			casesH.SetPDFFont(font)
-		} else {
+		if err := casesH.SetPDFFont(a.Cfg.PDFFont); err != nil {
 			a.Log.Info("no PDF notices: the pdf_font cannot be read", "path", a.Cfg.PDFFont, "err", err)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -12,6 +14,7 @@ import (
 	"yiwang/internal/identity"
 	"yiwang/internal/platform/authn"
 	"yiwang/internal/platform/blob"
+	"yiwang/internal/platform/pdfdoc"
 	"yiwang/internal/platform/web"
 	"yiwang/internal/ui"
 )
@@ -45,14 +48,21 @@ type Handler struct {
 	blobs   blob.Store // uploaded materials
 	pages   *ui.Pages
 	web     *web.Server
-	baseURL string         // absolute URL prefix for QR codes on notices; empty: from the request
-	limiter *authn.Limiter // public progress lookups per client address
-	font    []byte         // CJK TrueType font for PDF notices; nil: no PDF
+	baseURL string                 // absolute URL prefix for QR codes on notices; empty: from the request
+	limiter *authn.Limiter         // public progress lookups per client address
+	font    func() ([]byte, error) // the CJK font PDF notices are printed in, read once when first needed; nil: no PDF
 }
 
-// SetPDFFont gives the handler the font PDF notices are printed in
-// (pdfdoc.LoadFont); without one the notices are printable pages only.
-func (h *Handler) SetPDFFont(font []byte) { h.font = font }
+// SetPDFFont names the font file PDF notices are printed in (see
+// pdfdoc.LoadFont). It is read when the first PDF is asked for, not at
+// start-up; without a readable file, notices are printable pages only.
+func (h *Handler) SetPDFFont(path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return err
+	}
+	h.font = sync.OnceValues(func() ([]byte, error) { return pdfdoc.LoadFont(path) })
+	return nil
+}
 
 // NewHandler returns the cases handler.
 func NewHandler(svc *Service, ids *identity.Service, blobs blob.Store, pages *ui.Pages, ws *web.Server, baseURL string) *Handler {

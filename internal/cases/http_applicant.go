@@ -321,8 +321,7 @@ func (h *Handler) apiCreate(ctx context.Context, in *createCaseInput) (*createCa
 		}
 		return nil, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "申请表填写有误", Fields: fields}
 	}
-	c.Form = cleanForm(form)
-	if err := checkForm(c.Form); err != nil {
+	if c.Form, err = cleanForm(form); err != nil {
 		return nil, err
 	}
 	if c, err = h.svc.file(ctx, ap, c, in.Body.Submit); err != nil {
@@ -461,17 +460,24 @@ func (h *Handler) draftUploads(r *http.Request, d Case) (uploadsView, error) {
 	return h.uploadsOf(r, d, ms)
 }
 
-func (h *Handler) upload(w http.ResponseWriter, r *http.Request) error {
+// appCase is the signed-in applicant's case {id}; ok is false (and the
+// browser sent to sign in) without an applicant.
+func (h *Handler) appCase(w http.ResponseWriter, r *http.Request) (Applicant, Case, bool, error) {
 	id := r.PathValue("id")
 	ap, ok := signedIn(w, r, "/my/cases/"+url.PathEscape(id))
 	if !ok {
-		return nil
+		return Applicant{}, Case{}, false, nil
 	}
-	ctx := r.Context()
-	c, err := h.svc.Mine(ctx, ap, id)
-	if err != nil {
+	c, err := h.svc.Mine(r.Context(), ap, id)
+	return ap, c, err == nil, err
+}
+
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request) error {
+	ap, c, ok, err := h.appCase(w, r)
+	if !ok || err != nil {
 		return err
 	}
+	ctx := r.Context()
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	err = h.attach(ctx, ap, c, name, r)
 	switch k := errs.KindOf(err); {
@@ -524,16 +530,11 @@ func backTo(c Case) string {
 }
 
 func (h *Handler) removeMaterial(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	ap, ok := signedIn(w, r, "/my/cases/"+url.PathEscape(id))
-	if !ok {
-		return nil
-	}
-	ctx := r.Context()
-	c, err := h.svc.Mine(ctx, ap, id)
-	if err != nil {
+	ap, c, ok, err := h.appCase(w, r)
+	if !ok || err != nil {
 		return err
 	}
+	ctx, id := r.Context(), c.ID
 	switch err := h.svc.RemoveMaterial(ctx, ap, id, r.PathValue("mid")); {
 	case err == nil:
 		ui.SetFlash(w, "ok", "已删除该材料文件")

@@ -771,15 +771,7 @@ func (h *Handler) buildNotice(r *http.Request) (noticePage, []byte, error) {
 		ev := last(Approve, Deny)
 		page.Issued, page.Opinion, page.Approved = cnDay(ev.At), ev.Opinion, c.State == Approved
 	}
-	base := h.baseURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
-	}
-	page.URL = strings.TrimRight(base, "/") + "/progress?number=" + url.QueryEscape(c.Number)
+	page.URL = web.BaseURL(r, h.baseURL) + "/progress?number=" + url.QueryEscape(c.Number)
 	png, err := qrcode.Encode(page.URL, qrcode.Medium, 160)
 	if err != nil {
 		return noticePage{}, nil, err
@@ -823,6 +815,10 @@ func (h *Handler) noticePDF(w http.ResponseWriter, r *http.Request) error {
 	if h.font == nil {
 		return &errs.Error{Kind: errs.Conflict, Op: "cases.noticePDF", Msg: "服务器未配置中文字体（pdf_font），暂不能生成PDF，请使用打印页面"}
 	}
+	font, err := h.font()
+	if err != nil {
+		return fmt.Errorf("cases.noticePDF: font: %w", err)
+	}
 	var buf capture
 	if err := h.pages.Fragment(&buf, http.StatusOK, "staff_notice.html", "content", page); err != nil {
 		return err
@@ -836,7 +832,7 @@ func (h *Handler) noticePDF(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var out bytes.Buffer
-	if err := pdfdoc.Write(&out, h.font, blocks, qr, "扫码查询办理进度 "+page.URL); err != nil {
+	if err := pdfdoc.Write(&out, font, blocks, qr, "扫码查询办理进度 "+page.URL); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/pdf")

@@ -339,7 +339,7 @@ func (s *Service) newCase(ctx context.Context, code string, ap Applicant, channe
 		DeptName: it.DeptName, DeptPath: rec.DeptPath, Region: it.Region, Channel: channel, State: Draft, Steps: stepsOf(it),
 		ApplicantID: h.ID, ApplicantKind: string(h.Kind), ApplicantName: h.Name, ApplicantIDN: h.Username(), ApplicantPhone: h.Phone,
 		Immediate: it.Kind == catalog.Immediate, Legal: Limit{it.LegalLimit.Days, unitOf(it.LegalLimit.Unit)},
-		Promised: Limit{it.PromisedLimit.Days, unitOf(it.PromisedLimit.Unit)}, Form: cleanForm(form), CreatedAt: now, UpdatedAt: now, Version: 1,
+		Promised: Limit{it.PromisedLimit.Days, unitOf(it.PromisedLimit.Unit)}, CreatedAt: now, UpdatedAt: now, Version: 1,
 		FixItems: []string{}, Outstanding: []string{}, Pauses: []Pause{}}
 	if ap.Acting != nil {
 		c.ActingFor, c.AgentName = ap.Acting.ID, ap.Account.Name
@@ -347,35 +347,32 @@ func (s *Service) newCase(ctx context.Context, code string, ap Applicant, channe
 			c.ApplicantPhone = ap.Account.Phone
 		}
 	}
-	if err := checkForm(c.Form); err != nil {
+	if c.Form, err = cleanForm(form); err != nil {
 		return Case{}, it, err
 	}
 	return c, it, nil
 }
 
-// cleanForm trims the submitted form values and drops empty ones.
-func cleanForm(form map[string]string) map[string]string {
+// cleanForm trims the submitted form values, drops empty ones and bounds
+// what a form may hold (the item's own fields are validated against its
+// definition by the caller).
+func cleanForm(form map[string]string) (map[string]string, error) {
+	const op = "cases.cleanForm"
 	out := map[string]string{}
 	for k, v := range form {
 		if v = strings.TrimSpace(v); v != "" {
 			out[strings.TrimSpace(k)] = v
 		}
 	}
-	return out
-}
-
-// checkForm bounds what a form may hold (the item's own fields are
-// validated against its definition by the caller).
-func checkForm(form map[string]string) error {
-	if len(form) > 100 {
-		return &errs.Error{Kind: errs.Invalid, Op: "cases.checkForm", Msg: "表单内容过多"}
+	if len(out) > 100 {
+		return nil, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "表单内容过多"}
 	}
-	for k, v := range form {
+	for k, v := range out {
 		if len(k) > 64 || utf8.RuneCountInString(v) > 2000 || !utf8.ValidString(k+v) {
-			return &errs.Error{Kind: errs.Invalid, Op: "cases.checkForm", Msg: "表单内容过长或含无效字符", Fields: map[string]string{k: "内容过长或含无效字符"}}
+			return nil, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "表单内容过长或含无效字符", Fields: map[string]string{k: "内容过长或含无效字符"}}
 		}
 	}
-	return nil
+	return out, nil
 }
 
 func (s *Service) insert(ctx context.Context, tx *sql.Tx, c Case) error {
@@ -432,12 +429,12 @@ func (s *Service) file(ctx context.Context, ap Applicant, c Case, submit bool) (
 
 // SaveDraft replaces a draft's form data.
 func (s *Service) SaveDraft(ctx context.Context, ap Applicant, id string, form map[string]string, version int) (Case, error) {
-	form = cleanForm(form)
-	if err := checkForm(form); err != nil {
+	form, err := cleanForm(form)
+	if err != nil {
 		return Case{}, err
 	}
 	var out Case
-	err := sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		c, err := s.own(ctx, tx, ap, id)
 		if err != nil {
 			return err

@@ -259,8 +259,8 @@ func (s *Service) StaffAct(ctx context.Context, p *authz.Principal, id string, a
 // data (nil keeps the old).
 func (s *Service) ApplicantAct(ctx context.Context, ap Applicant, id string, a Action, form map[string]string, in Input, version int) (Case, error) {
 	if form != nil {
-		form = cleanForm(form)
-		if err := checkForm(form); err != nil {
+		var err error
+		if form, err = cleanForm(form); err != nil {
 			return Case{}, err
 		}
 	}

@@ -271,15 +271,7 @@ func (h *Handler) guide(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	base := h.baseURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
-	}
-	url := base + "/items/" + rec.Code
+	url := web.BaseURL(r, h.baseURL) + "/items/" + rec.Code
 	png, err := qrcode.Encode(url, qrcode.Medium, 160)
 	if err != nil {
 		return err

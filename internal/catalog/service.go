@@ -496,7 +496,7 @@ func (s *Service) Published(ctx context.Context, code string) (Record, Item, err
 	if r.PublishedVersion == 0 || r.Status == StatusRevoked {
 		return Record{}, Item{}, &errs.Error{Kind: errs.NotFound, Op: "catalog.Service.Published", Msg: "事项不存在"}
 	}
-	it, err := s.publishedVersion(ctx, r.ID, r.PublishedVersion)
+	it, err := s.PublishedVersion(ctx, r.ID, r.PublishedVersion)
 	if err != nil {
 		return Record{}, Item{}, err
 	}
@@ -507,10 +507,6 @@ func (s *Service) Published(ctx context.Context, code string) (Record, Item, err
 // that version was ever published (current or superseded): what a case
 // filed under it was filed under, even after the item changed or ended.
 func (s *Service) PublishedVersion(ctx context.Context, itemID string, no int) (Item, error) {
-	return s.publishedVersion(ctx, itemID, no)
-}
-
-func (s *Service) publishedVersion(ctx context.Context, itemID string, no int) (Item, error) {
 	key := versionKey{itemID, no}
 	if it, ok := s.published.Load(key); ok {
 		return cloneItem(it.(Item)), nil

@@ -48,12 +48,7 @@ func (o *OIDC) issuerFunc(bool) (op.IssuerFromRequest, error) {
 		}
 		return func(*http.Request) string { return o.set.Issuer }, nil
 	}
-	return func(r *http.Request) string {
-		if r.TLS != nil {
-			return "https://" + r.Host
-		}
-		return "http://" + r.Host
-	}, nil
+	return func(r *http.Request) string { return web.BaseURL(r, "") }, nil
 }
 
 func (o *OIDC) newProvider() error {

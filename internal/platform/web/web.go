@@ -402,6 +402,19 @@ func Routed(h http.Handler) http.Handler {
 
 type clientIPKey struct{}
 
+// BaseURL is the public URL prefix for absolute links (QR codes, the OIDC
+// issuer): configured when set (base_url), else the scheme and host of r,
+// which only development should rely on. It has no trailing slash.
+func BaseURL(r *http.Request, configured string) string {
+	if configured != "" {
+		return strings.TrimRight(configured, "/")
+	}
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
+}
+
 // ClientIP returns the client address recorded for the request in ctx.
 func ClientIP(ctx context.Context) string {
 	ip, _ := ctx.Value(clientIPKey{}).(string)
