@@ -107,6 +107,9 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /password/reset", h.web.Page(h.reset))
 	mux.Handle("GET /account", h.web.Page(h.account))
 	mux.Handle("POST /account/password", h.web.Page(h.changePassword))
+	mux.Handle("POST /account/email", h.web.Page(h.setEmail))
+	mux.Handle("POST /account/email/verify", h.web.Page(h.verifyEmail))
+	mux.Handle("POST /account/email/remove", h.web.Page(h.removeEmail))
 	mux.Handle("POST /account/sessions/{id}/revoke", h.web.Page(h.revokeSession))
 	mux.Handle("POST /account/act", h.web.Page(h.actAs))
 	mux.Handle("POST /account/systems/{client}/revoke", h.web.Page(h.revokeSystem))
@@ -319,6 +322,7 @@ type accountPage struct {
 	Systems   []SystemGrant
 	Names     map[string]string // system names by client id, for the history
 	Errors    map[string]string
+	Email     string // the address typed into the e-mail form, kept when it is refused
 }
 
 // signedIn returns the citizen, or sends the browser to sign in.
@@ -341,7 +345,10 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, c *Citizen, status int, fields map[string]string) error {
 	ctx := r.Context()
-	page := accountPage{Base: ui.NewBase(r, "我的账号"), Me: c, Errors: fields}
+	page := accountPage{Base: ui.NewBase(r, "我的账号"), Me: c, Errors: fields, Email: strings.TrimSpace(r.PostFormValue("email"))}
+	if page.Email == "" {
+		page.Email = c.Account.Email
+	}
 	var err error
 	if page.Sessions, err = h.svc.Sessions(ctx, c.Account.ID); err != nil {
 		return err
@@ -394,6 +401,30 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 		}
 		return h.svc.ChangePassword(r.Context(), c.Account, c.Session.ID, r.PostFormValue("current"), r.PostFormValue("password"))
 	}, "密码已修改，其他设备上的登录已退出")
+}
+
+func (h *Handler) setEmail(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if !h.limiter.Allow(web.ClientIP(ctx)) {
+		return h.accountAction(w, r, func(*Citizen) error { return h.tooMany() }, "")
+	}
+	return h.accountAction(w, r, func(c *Citizen) error {
+		if r.PostFormValue("action") == "resend" {
+			return h.svc.ResendEmailCode(ctx, c.Account)
+		}
+		return h.svc.SetEmail(ctx, c.Account, r.PostFormValue("email"))
+	}, "验证码已发送至您的电子邮箱，请查收邮件并在下方输入验证码")
+}
+
+func (h *Handler) verifyEmail(w http.ResponseWriter, r *http.Request) error {
+	return h.accountAction(w, r, func(c *Citizen) error {
+		return h.svc.VerifyEmail(r.Context(), c.Account, r.PostFormValue("email_code"))
+	},
+		"电子邮箱已验证，办件通知将同时发送到该邮箱")
+}
+
+func (h *Handler) removeEmail(w http.ResponseWriter, r *http.Request) error {
+	return h.accountAction(w, r, func(c *Citizen) error { return h.svc.RemoveEmail(r.Context(), c.Account) }, "已删除电子邮箱，今后不再向其发送通知")
 }
 
 func (h *Handler) revokeSession(w http.ResponseWriter, r *http.Request) error {

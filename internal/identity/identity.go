@@ -55,11 +55,13 @@ var MethodLabels = map[string]string{MethodPhone: "手机验证码", MethodRegis
 type Account struct {
 	ID              string
 	Kind            Kind
-	Name            string // 姓名 or 单位名称
-	IDNumber        string // person: 公民身份号码
-	USCC            string // legal: 统一社会信用代码
-	Phone           string // person: verified mobile; legal: contact
-	LegalRep        string // legal: 法定代表人
+	Name            string    // 姓名 or 单位名称
+	IDNumber        string    // person: 公民身份号码
+	USCC            string    // legal: 统一社会信用代码
+	Phone           string    // person: verified mobile; legal: contact
+	LegalRep        string    // legal: 法定代表人
+	Email           string    // optional 电子邮箱, "" for none; receives notices only once verified
+	EmailVerifiedAt time.Time // zero until the holder entered the code sent to Email
 	Assurance       Level
 	AssuranceMethod string
 	AssuranceAt     time.Time
@@ -90,6 +92,20 @@ func (a Account) MaskedIDNumber() string { return mask(a.IDNumber, 6, 4) }
 
 // MaskedPhone shows the first 3 and last 4 digits.
 func (a Account) MaskedPhone() string { return mask(a.Phone, 3, 4) }
+
+// EmailVerified reports whether the account has an e-mail address its
+// holder proved; only such an address receives notices.
+func (a Account) EmailVerified() bool { return a.Email != "" && !a.EmailVerifiedAt.IsZero() }
+
+// MaskedEmail shows the first character of the mailbox and the domain
+// (w***@example.com), for audit entries and messages.
+func MaskedEmail(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 1 {
+		return ""
+	}
+	return addr[:1] + "***" + addr[at:]
+}
 
 func mask(s string, head, tail int) string {
 	if len(s) <= head+tail {
@@ -207,18 +223,19 @@ type Settings struct {
 	CodeAttempts     int           // wrong entries before a code is spent
 	CodeInterval     time.Duration // minimum time between two codes to one phone
 	CodesPerDay      int           // codes to one phone per day
+	EmailCodeTTL     time.Duration // how long a code sent by e-mail works (mail is slower than SMS)
 }
 
 // DefaultSettings are used where a setting is zero.
 var DefaultSettings = Settings{SessionTTL: 30 * time.Minute, SessionMaxAge: 12 * time.Hour, LockoutThreshold: 5, LockoutDuration: 15 * time.Minute,
-	CodeTTL: 5 * time.Minute, CodeAttempts: 5, CodeInterval: time.Minute, CodesPerDay: 10}
+	CodeTTL: 5 * time.Minute, CodeAttempts: 5, CodeInterval: time.Minute, CodesPerDay: 10, EmailCodeTTL: 30 * time.Minute}
 
 func (s Settings) withDefaults() Settings {
 	d := DefaultSettings
 	return Settings{SessionTTL: or(s.SessionTTL, d.SessionTTL), SessionMaxAge: or(s.SessionMaxAge, d.SessionMaxAge),
 		LockoutThreshold: or(s.LockoutThreshold, d.LockoutThreshold), LockoutDuration: or(s.LockoutDuration, d.LockoutDuration),
 		CodeTTL: or(s.CodeTTL, d.CodeTTL), CodeAttempts: or(s.CodeAttempts, d.CodeAttempts), CodeInterval: or(s.CodeInterval, d.CodeInterval),
-		CodesPerDay: or(s.CodesPerDay, d.CodesPerDay)}
+		CodesPerDay: or(s.CodesPerDay, d.CodesPerDay), EmailCodeTTL: or(s.EmailCodeTTL, d.EmailCodeTTL)}
 }
 
 // or returns v when it is positive, else def.

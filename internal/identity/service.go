@@ -23,6 +23,7 @@ type Service struct {
 	db     *sqldb.DB
 	hasher *password.Hasher
 	sender Sender
+	mailer Mailer
 	set    Settings
 	ghosts authn.Ghosts
 	now    func() time.Time
@@ -34,21 +35,24 @@ func NewService(db *sqldb.DB, hasher *password.Hasher, sender Sender, set Settin
 	if sender == nil {
 		sender = OutboxSender{}
 	}
-	return &Service{db: db, hasher: hasher, sender: sender, set: set.withDefaults(), now: sqldb.Now}
+	return &Service{db: db, hasher: hasher, sender: sender, mailer: OutboxMailer{}, set: set.withDefaults(), now: sqldb.Now}
 }
+
+// SetMailer replaces how e-mail is queued (OutboxMailer by default).
+func (s *Service) SetMailer(m Mailer) { s.mailer = m }
 
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
-const accountColumns = `id, kind, name, COALESCE(id_number, ''), COALESCE(uscc, ''), COALESCE(phone, ''), legal_rep, assurance, assurance_method,
-	assurance_at, password_hash, failed_logins, locked_until, disabled, last_login_at, created_at, updated_at, version`
+const accountColumns = `id, kind, name, COALESCE(id_number, ''), COALESCE(uscc, ''), COALESCE(phone, ''), legal_rep, COALESCE(email, ''), email_verified_at,
+	assurance, assurance_method, assurance_at, password_hash, failed_logins, locked_until, disabled, last_login_at, created_at, updated_at, version`
 
 func scanAccount(sc interface{ Scan(...any) error }) (Account, error) {
 	var a Account
-	var locked, last sql.NullTime
-	err := sc.Scan(&a.ID, &a.Kind, &a.Name, &a.IDNumber, &a.USCC, &a.Phone, &a.LegalRep, &a.Assurance, &a.AssuranceMethod,
+	var locked, last, verified sql.NullTime
+	err := sc.Scan(&a.ID, &a.Kind, &a.Name, &a.IDNumber, &a.USCC, &a.Phone, &a.LegalRep, &a.Email, &verified, &a.Assurance, &a.AssuranceMethod,
 		&a.AssuranceAt, &a.PasswordHash, &a.FailedLogins, &locked, &a.Disabled, &last, &a.CreatedAt, &a.UpdatedAt, &a.Version)
-	a.LockedUntil, a.LastLoginAt = locked.Time, last.Time
+	a.LockedUntil, a.LastLoginAt, a.EmailVerifiedAt = locked.Time, last.Time, verified.Time
 	return a, err
 }
 
@@ -660,48 +664,54 @@ func newCode() (string, error) {
 // consumeCode checks the latest code sent to phone for purpose and spends
 // it; a wrong entry counts, and too many spend the code.
 func (s *Service) consumeCode(ctx context.Context, purpose, phone, code string) error {
-	const op = "identity.Service.consumeCode"
+	var result error
+	err := sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		var err error
+		result, err = s.checkCode(ctx, tx, purpose, phone, code)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("identity.Service.consumeCode: %w", err)
+	}
+	return result
+}
+
+// checkCode is consumeCode inside tx: result is the verdict for the person
+// (nil: the code was right and is now spent), err a failure of the
+// database. tx must commit even when result is not nil, so that the wrong
+// attempt counts.
+func (s *Service) checkCode(ctx context.Context, tx *sql.Tx, purpose, target, code string) (result, err error) {
+	const op = "identity.Service.checkCode"
 	bad := func(msg string) error {
 		return &errs.Error{Kind: errs.Invalid, Op: op, Msg: msg, Fields: map[string]string{"code": msg}}
 	}
 	code = strings.TrimSpace(code)
-	if len(code) != 6 {
-		return bad("请输入6位验证码")
+	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		return bad("请输入6位验证码"), nil
 	}
-	var result error
-	err := sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		result = nil
-		var id, digest string
-		var expires time.Time
-		err := tx.QueryRowContext(ctx, `SELECT id, code_hash, expires_at FROM identity_codes
-			WHERE target = $1 AND purpose = $2 AND used_at IS NULL ORDER BY created_at DESC LIMIT 1`, phone, purpose).Scan(&id, &digest, &expires)
-		if errors.Is(err, sql.ErrNoRows) {
-			result = bad("请先获取验证码")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		// Claim one attempt before comparing: the update locks the row, so
-		// guesses made at once are counted one by one on every engine.
-		res, err := tx.ExecContext(ctx, `UPDATE identity_codes SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2`, id, s.set.CodeAttempts)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		if n, _ := res.RowsAffected(); n == 0 || !now.Before(expires) {
-			result = bad("验证码已失效，请重新获取")
-			return nil
-		}
-		if subtle.ConstantTimeCompare([]byte(digest), []byte(authn.HashToken(id+":"+code))) != 1 {
-			result = bad("验证码错误")
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE identity_codes SET used_at = $1 WHERE id = $2`, now, id)
-		return err
-	})
+	var id, digest string
+	var expires time.Time
+	err = tx.QueryRowContext(ctx, `SELECT id, code_hash, expires_at FROM identity_codes
+		WHERE target = $1 AND purpose = $2 AND used_at IS NULL ORDER BY created_at DESC LIMIT 1`, target, purpose).Scan(&id, &digest, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return bad("请先获取验证码"), nil
+	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return nil, err
 	}
-	return result
+	// Claim one attempt before comparing: the update locks the row, so
+	// guesses made at once are counted one by one on every engine.
+	res, err := tx.ExecContext(ctx, `UPDATE identity_codes SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2`, id, s.set.CodeAttempts)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if n, _ := res.RowsAffected(); n == 0 || !now.Before(expires) {
+		return bad("验证码已失效，请重新获取"), nil
+	}
+	if subtle.ConstantTimeCompare([]byte(digest), []byte(authn.HashToken(id+":"+code))) != 1 {
+		return bad("验证码错误"), nil
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE identity_codes SET used_at = $1 WHERE id = $2`, now, id)
+	return nil, err
 }
