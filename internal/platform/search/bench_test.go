@@ -77,12 +77,19 @@ var benchIndex struct {
 	dir   string
 	build time.Duration
 	size  int64
+	heap  uint64 // Go heap in use after opening (or building) the index and a GC
 	err   error
 }
 
 func openBenchIndex(b *testing.B) *search.Index {
 	bi := &benchIndex
 	bi.once.Do(func() {
+		defer func() {
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			bi.heap = ms.HeapAlloc
+		}()
 		n := benchItems(b)
 		// YIWANG_BENCH_INDEX names an index file to keep between runs: it
 		// is reused when it already holds n documents, else rebuilt.
@@ -209,6 +216,7 @@ func BenchmarkSearch(b *testing.B) {
 			b.StopTimer()
 			reportLatency(b, ds, cpu)
 			b.ReportMetric(benchIndex.build.Seconds(), "build-s")
+			b.ReportMetric(float64(benchIndex.heap)/1e6, "heap-MB")
 		})
 	}
 }

@@ -91,9 +91,10 @@
 // matches that satisfy the text, the region and every filter except F's
 // own, so a user who ticked 行政许可 still sees how many hits 行政确认 would
 // add. Values inside one facet's filter are ORed; different facets are
-// ANDed. They are counted from the facet tags each document keeps in the
-// docs table (one lookup per document counted). Facets without a filter of
-// their own are counted over the query's first matches. A query that
+// ANDed. They are counted from each document's facet tags, which the
+// Index holds in memory by document number (read from the docs table at
+// Open, changed as each write commits): counting costs no query. Facets
+// without a filter of their own are counted over the query's first matches. A query that
 // counts a facet it also filters on first reads its selection without its
 // facet filters, up to 2×CountCap matches: when that is all of them, the
 // hits and every count, exact, follow from that one pass; otherwise the
@@ -111,7 +112,12 @@
 // opened in WAL mode with a busy timeout and memory-mapped; writes go
 // through a one-connection pool and searches through a small reader pool,
 // each search inside one read transaction so that its hits, total and
-// facet counts come from one snapshot. Rebuild stages the documents in a
+// facet counts come from one snapshot. The facet tags in memory follow the
+// same snapshot: a search holds a read lock for its transaction, and a
+// write updates them under the write lock as it commits. Within a search,
+// the matches of each FTS5 expression are read once, in batches, and
+// reused by every later step that walks the same expression (the rest
+// tier's pages walk the selection that the first matches came from). Rebuild stages the documents in a
 // temporary table and replaces all tables inside a single write
 // transaction, so readers keep seeing the old index until it commits and
 // the new one after, never a mixture; it then checkpoints the WAL into the

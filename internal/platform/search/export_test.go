@@ -28,3 +28,10 @@ func Implied(text string) bool {
 	_, _, implied := tierExprs(runs(text))
 	return implied
 }
+
+// MemDocs returns how many documents the attributes in memory hold.
+func MemDocs(ix *Index) int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.mem.docs
+}

@@ -65,6 +65,12 @@ type Index struct {
 	facetPos  map[string]int
 	avg       atomic.Pointer[[]float64] // average folded length of each field, for BM25F
 	stmts     sync.Map                  // SQL text → *sql.Stmt prepared on r; the texts come from a small fixed set
+
+	// mu orders searches and commits: a search holds it for reading during
+	// its read transaction; a write holds it while it commits and brings mem
+	// up to date, so mem always describes the snapshot a search reads.
+	mu  sync.RWMutex
+	mem *attrs // facet tags by document number; see attrs
 }
 
 // rankWindow is how many matches of one ranking tier of a broad query are
@@ -141,6 +147,11 @@ func Open(path string, s Schema) (*Index, error) {
 		ix.Close()
 		return nil, fmt.Errorf("%s: %s: %w", op, path, err)
 	}
+	ix.mem = newAttrs()
+	if err := ix.mem.load(ctx, ix.w); err != nil {
+		ix.Close()
+		return nil, fmt.Errorf("%s: %s: attributes: %w", op, path, err)
+	}
 	return ix, nil
 }
 
@@ -204,7 +215,7 @@ func (ix *Index) prepareFile(ctx context.Context) error {
 			return err
 		}
 		return ix.finishTables(ctx, tx)
-	})
+	}, nil)
 }
 
 // createTables drops the index tables, if any, and creates them empty,
@@ -325,6 +336,8 @@ type writer struct {
 	added int     // documents that were new
 	fresh bool    // the tables started empty and IDs are distinct: skip the lookup
 	lens  []int64 // changes to lens: documents, then each field
+	ops   []memOp // changes to ix.mem, applied when the transaction commits
+	mem   *attrs  // for a Rebuild: the new attributes, which replace ix.mem on commit
 
 	find, insDoc, updDoc, delFTS, insFTS, delFac, insFac *sql.Stmt
 }
@@ -420,6 +433,7 @@ func (w *writer) put(ctx context.Context, d Doc) error {
 		args = append(args, column(rs, &uni))
 	}
 	var tags, ftags []string
+	var dtags []docTag
 	for i := 1; i <= len(d.Region); i++ {
 		tags = append(tags, regionTag(d.Region[:i]))
 	}
@@ -427,6 +441,7 @@ func (w *writer) put(ctx context.Context, d Doc) error {
 		for _, v := range values {
 			if t := facetTag(ix.facetPos[facet], v); !slices.Contains(ftags, t) {
 				ftags = append(ftags, t)
+				dtags = append(dtags, docTag{tag: t, pos: ix.facetPos[facet], value: v})
 			}
 		}
 	}
@@ -472,6 +487,11 @@ func (w *writer) put(ctx context.Context, d Doc) error {
 		}
 	}
 	w.count(texts, 1)
+	if w.mem != nil {
+		w.mem.set(n, dtags)
+	} else {
+		w.ops = append(w.ops, memOp{n: n, tags: dtags})
+	}
 	args[0] = n
 	if _, err := w.insFTS.ExecContext(ctx, args...); err != nil {
 		return err
@@ -502,6 +522,7 @@ func (w *writer) remove(ctx context.Context, id string) error {
 		return err
 	}
 	w.count(old, -1)
+	w.ops = append(w.ops, memOp{n: n, del: true})
 	if _, err := w.delFTS.ExecContext(ctx, n); err != nil {
 		return err
 	}
@@ -530,17 +551,19 @@ func checkID(op string, d Doc) error {
 	return nil
 }
 
-// write runs fn with a writer in one transaction and refreshes the averages.
+// write runs fn with a writer in one transaction, brings the attributes
+// in memory up to date as it commits, and refreshes the averages.
 func (ix *Index) write(ctx context.Context, prepare func(tx *sql.Tx) error, fn func(w *writer) error) (int, error) {
 	var added int
+	var w *writer
 	err := ix.inTx(ctx, func(tx *sql.Tx) error {
 		if prepare != nil {
 			if err := prepare(tx); err != nil {
 				return err
 			}
 		}
-		w, err := ix.newWriter(ctx, tx)
-		if err != nil {
+		var err error
+		if w, err = ix.newWriter(ctx, tx); err != nil {
 			return err
 		}
 		defer w.close()
@@ -549,6 +572,12 @@ func (ix *Index) write(ctx context.Context, prepare func(tx *sql.Tx) error, fn f
 		}
 		added = w.added
 		return w.flush(ctx)
+	}, func() {
+		if w.mem != nil {
+			ix.mem = w.mem
+		} else {
+			ix.mem.apply(w.ops)
+		}
 	})
 	if err != nil {
 		return 0, err
@@ -656,6 +685,7 @@ func (ix *Index) Rebuild(ctx context.Context, next func() (Doc, bool, error)) (i
 		}
 	}, func(w *writer) error {
 		w.fresh = true // the stage's primary key made the IDs distinct
+		w.mem = newAttrs()
 		rows, err := w.tx.QueryContext(ctx, `SELECT doc FROM temp.stage ORDER BY boost DESC, id`)
 		if err != nil {
 			return err
@@ -698,8 +728,10 @@ func (ix *Index) Rebuild(ctx context.Context, next func() (Doc, bool, error)) (i
 	return n, nil
 }
 
-// inTx runs fn in a write transaction on the one writer connection.
-func (ix *Index) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// inTx runs fn in a write transaction on the one writer connection. If
+// committed is not nil, it runs right after the commit, while searches
+// wait (see Index.mu).
+func (ix *Index) inTx(ctx context.Context, fn func(tx *sql.Tx) error, committed func()) error {
 	tx, err := ix.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -708,7 +740,16 @@ func (ix *Index) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if committed == nil {
+		return tx.Commit()
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	committed()
+	return nil
 }
 
 // Count returns how many documents the index holds.

@@ -88,23 +88,34 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if q.Exact {
 		sel.cap = math.MaxInt32
 	}
+	// Searches read the attributes in memory, and a write changes them
+	// only as it commits, under the write lock: taking the read lock before
+	// the read transaction starts keeps the two on one snapshot.
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	sel.mem = ix.mem
 	for _, facet := range sortedKeys(q.Filters) {
 		pos, ok := ix.facetPos[facet]
 		if !ok {
 			return Result{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "筛选条件无效", Fields: map[string]string{facet: "没有这个筛选项"}}
 		}
 		var tags, quoted []string
+		var ids []uint32
 		for _, v := range q.Filters[facet] {
 			if t := facetTag(pos, strings.ToValidUTF8(v, "")); !slices.Contains(tags, t) {
 				tags, quoted = append(tags, t), append(quoted, quote(t))
+				if id, ok := sel.mem.tagIDs[t]; ok {
+					ids = append(ids, id)
+				}
 			}
 		}
 		if len(tags) > 0 {
-			sel.filters = append(sel.filters, filter{facet: facet, tags: tags, expr: "tags : (" + strings.Join(quoted, " OR ") + ")"})
+			sel.filters = append(sel.filters, filter{facet: facet, ids: ids, expr: "tags : (" + strings.Join(quoted, " OR ") + ")"})
 		}
 	}
 	if q.Region != "" {
-		sel.region = "tags : " + quote(regionTag(authz.RegionPrefix(strings.ToValidUTF8(q.Region, ""))))
+		p := authz.RegionPrefix(strings.ToValidUTF8(q.Region, ""))
+		sel.region = "tags : " + quote(regionTag(p))
 	}
 	var facets []string
 	for _, f := range q.Facets {
@@ -161,7 +172,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	if pre == nil {
-		if first, err = matches(rt, sel.base(""), sel.firstLimit()); err != nil {
+		if first, err = sel.scan(rt, sel.base(""), check{}, 0, sel.firstLimit()); err != nil {
 			return Result{}, fmt.Errorf("%s(%q): %w", op, q.Text, err)
 		}
 	}
@@ -199,11 +210,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		res.Facets = make(map[string][]FacetCount)
 	}
 	if len(shared) > 0 {
-		exact, err := sel.facetCounts(rt, shared, first, res.TotalExact, res.Facets)
-		if err != nil {
-			return Result{}, fmt.Errorf("%s(%q): facets: %w", op, q.Text, err)
-		}
-		res.FacetsExact = res.FacetsExact && exact
+		res.FacetsExact = sel.facetCounts(shared, first, res.TotalExact, res.Facets) && res.FacetsExact
 	}
 	for _, f := range facets {
 		if !sel.filtered(f) {
@@ -253,9 +260,10 @@ func sortedKeys(m map[string][]string) []string {
 // once per reader connection and reused, which saves SQLite's parser a good
 // part of a short search.
 type readTx struct {
-	ctx context.Context
-	ix  *Index
-	tx  *sql.Tx
+	ctx     context.Context
+	ix      *Index
+	tx      *sql.Tx
+	streams map[string]*stream // the matches read so far, by FTS5 expression
 }
 
 func (rt *readTx) stmt(query string) (*sql.Stmt, error) {
@@ -312,14 +320,20 @@ type selection struct {
 	prefix, exact string   // expressions for the ranking tiers
 	implied       bool     // a prefix match implies a match of the terms
 	m             *matcher // the text terms, for scoring and highlighting
-	region        string
+	region        string   // the region filter's expression, "" for none
 	filters       []filter
+	mem           *attrs // the documents' facet tags, for counts
 }
 
 type filter struct {
 	facet string
-	tags  []string // the accepted values' tags, any of them
+	ids   []uint32 // the accepted values' tag ids (in mem), any of them
 	expr  string
+}
+
+// check is what a scan checks here on each match of its FTS5 expression.
+type check struct {
+	not func(int64) bool // documents to leave out (nil: none)
 }
 
 // and joins FTS5 expressions with AND, leaving out empty ones.
@@ -335,22 +349,98 @@ func and(exprs ...string) string {
 
 // base is the selection without the filter on facet skip.
 func (s *selection) base(skip string) string {
-	exprs := []string{s.match, s.region}
-	for _, f := range s.filters {
-		if f.facet != skip {
-			exprs = append(exprs, f.expr)
-		}
-	}
-	return and(exprs...)
+	return and(append([]string{s.match}, s.filterExprs(skip)...)...)
 }
 
-// filterExprs returns the facet filters' expressions.
-func (s *selection) filterExprs() []string {
-	var out []string
+// filterExprs returns the expressions of the region and facet filters, but skip's.
+func (s *selection) filterExprs(skip string) []string {
+	out := []string{s.region}
 	for _, f := range s.filters {
-		out = append(out, f.expr)
+		if f.facet != skip {
+			out = append(out, f.expr)
+		}
 	}
 	return out
+}
+
+// scan returns the matches [offset, offset+limit) of expr that pass c, in
+// document-number order. The matches of expr are read once per search, in
+// batches, into a stream that later scans of the same expression read
+// again from memory: the first matches, a page of the rest tier and a
+// facet count often walk the same selection.
+func (s *selection) scan(rt *readTx, expr string, c check, offset, limit int) ([]int64, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	need := offset + limit
+	var out []int64
+	read, kept := 0, 0
+	st := rt.stream(expr)
+	for i := 0; ; {
+		for ; i < len(st.ns); i++ {
+			n := st.ns[i]
+			read++
+			if c.not != nil && c.not(n) {
+				continue
+			}
+			if kept++; kept > offset {
+				out = append(out, n)
+				if kept == need {
+					return out, nil
+				}
+			}
+		}
+		if st.done {
+			return out, nil
+		}
+		// Enough for what is missing at the part kept so far, with a margin.
+		batch := float64(need - kept)
+		if c.not != nil {
+			batch = batch*float64(max(read, 1))/float64(max(kept, 1))*1.25 + 16
+		}
+		if err := st.more(rt, expr, int(min(batch, maxBatch))); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// maxBatch is the most matches a stream reads at once.
+const maxBatch = 1 << 15
+
+// stream is the matches of one FTS5 expression that a search has read so
+// far, in document-number order.
+type stream struct {
+	ns   []int64
+	done bool // ns holds every match
+}
+
+// stream returns the stream of expr in this search.
+func (rt *readTx) stream(expr string) *stream {
+	if st, ok := rt.streams[expr]; ok {
+		return st
+	}
+	if rt.streams == nil {
+		rt.streams = map[string]*stream{}
+	}
+	st := &stream{}
+	rt.streams[expr] = st
+	return st
+}
+
+// more reads up to batch further matches of expr into st.
+func (st *stream) more(rt *readTx, expr string, batch int) error {
+	batch = max(batch, 1)
+	after := int64(math.MinInt64)
+	if len(st.ns) > 0 {
+		after = st.ns[len(st.ns)-1]
+	}
+	ns, err := matchesAfter(rt, expr, after, batch)
+	if err != nil {
+		return err
+	}
+	st.ns = append(st.ns, ns...)
+	st.done = len(ns) < batch
+	return nil
 }
 
 // filtered reports whether the query filters on facet.
@@ -358,68 +448,29 @@ func (s *selection) filtered(facet string) bool {
 	return slices.ContainsFunc(s.filters, func(f filter) bool { return f.facet == facet })
 }
 
-// rowids returns the document numbers of matches [offset, offset+limit) of
-// expr, in document-number order: FTS5 walks its doclists in that order, so
-// it stops after offset+limit matches.
-func rowids(rt *readTx, expr string, limit, offset int) ([]int64, error) {
-	rows, err := rt.query(`SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid LIMIT ? OFFSET ?`, expr, limit, offset)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ns []int64
-	for rows.Next() {
-		var n int64
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		ns = append(ns, n)
-	}
-	return ns, rows.Err()
-}
-
-// matches returns the numbers of the first limit matches of expr, in
-// document-number order. They come back as one row (group_concat): reading
-// a row per match would cost several times FTS5's own walk.
-func matches(rt *readTx, expr string, limit int) ([]int64, error) {
+// matchesAfter returns the numbers of the first limit matches of expr
+// numbered above after, in document-number order. They come back as one
+// row (group_concat): reading a row per match would cost several times
+// FTS5's own walk, and FTS5 seeks to the first rowid above after.
+func matchesAfter(rt *readTx, expr string, after int64, limit int) ([]int64, error) {
 	var list sql.NullString
-	if err := rt.queryRow(`SELECT group_concat(n) FROM (SELECT rowid AS n FROM fts WHERE fts MATCH ? ORDER BY rowid LIMIT ?)`, expr, limit).Scan(&list); err != nil {
+	if err := rt.queryRow(`SELECT group_concat(n) FROM (SELECT rowid AS n FROM fts WHERE fts MATCH ? AND rowid > ? ORDER BY rowid LIMIT ?)`, expr, after, limit).Scan(&list); err != nil {
 		return nil, err
 	}
-	if list.String == "" {
-		return nil, nil
-	}
-	ns := make([]int64, 0, strings.Count(list.String, ",")+1)
-	for f := range strings.SplitSeq(list.String, ",") {
-		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("match list: %w", err)
-		}
-		ns = append(ns, n)
-	}
-	slices.Sort(ns) // group_concat's order is the subquery's in practice, not by contract
-	return ns, nil
+	return parseList(list.String)
 }
 
-// counts counts the matches of each expression, stopping at limit: a count
-// of limit means "limit or more".
-func counts(rt *readTx, exprs []string, limit int) ([]int, error) {
-	sels := make([]string, len(exprs))
-	args := make([]any, 0, 2*len(exprs))
-	dest := make([]any, len(exprs))
-	ns := make([]int, len(exprs))
-	for i, e := range exprs {
-		sels[i] = `(SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?))`
-		args = append(args, e, limit)
-		dest[i] = &ns[i]
-	}
-	err := rt.queryRow(`SELECT `+strings.Join(sels, ", "), args...).Scan(dest...)
-	return ns, err
+// count counts the matches of expr that pass c, stopping at limit: a
+// count of limit means "limit or more".
+func (s *selection) count(rt *readTx, expr string, c check, limit int) (int, error) {
+	ns, err := s.scan(rt, expr, c, 0, limit)
+	return len(ns), err
 }
 
 // tier is a part of the matches that ranks wholly above the next part.
 type tier struct {
 	expr  string
+	check check // what scans of expr check here
 	n     int
 	whole bool    // small enough to load whole and split into exact and prefix here (ns holds it)
 	ns    []int64 // the tier's first matches in document-number order, when already read
@@ -444,7 +495,7 @@ func (s *selection) tiers(rt *readTx, first []int64, total int, exact bool, need
 	// so they cost what the names starting with the query cost, not what the
 	// whole match costs, unless they must be ANDed with the text match: FTS5
 	// then walks the text's phrases.
-	filters := and(append([]string{s.region}, s.filterExprs()...)...)
+	filters := and(s.filterExprs("")...)
 	exactExpr := and(s.exact, filters)
 	prefix := and(s.prefix, filters)
 	if !s.implied {
@@ -456,19 +507,26 @@ func (s *selection) tiers(rt *readTx, first []int64, total int, exact bool, need
 	if exact {
 		limit = max(limit, total+1)
 	}
-	pm, err := matches(rt, prefix, limit)
+	pm, err := s.scan(rt, prefix, check{}, 0, limit)
 	if err != nil {
 		return nil, err
 	}
-	ns, err := counts(rt, []string{exactExpr}, limit)
+	ne, err := s.count(rt, exactExpr, check{}, limit)
 	if err != nil {
 		return nil, err
 	}
-	np, ne := len(pm), ns[0]
+	np := len(pm)
 	if exact {
 		rest = total - np // np <= total < limit
 	}
-	restTier := tier{expr: "(" + base + ") NOT (" + s.prefix + ")", n: rest}
+	// The rest tier is the selection without the prefix matches. The page
+	// reaches it only when the prefix tier was counted whole (np < limit):
+	// then it is pm that the scan leaves out.
+	restTier := tier{expr: base, n: rest}
+	restTier.check.not = func(n int64) bool {
+		_, found := slices.BinarySearch(pm, n)
+		return found
+	}
 	if np < limit {
 		// Every prefix match is known, so the query's first matches that
 		// are not among them are the rest tier's first matches.
@@ -664,7 +722,7 @@ func (s *selection) window(rt *readTx, t tier, from, to int) ([]Hit, error) {
 		ns = t.ns[start:stop]
 	} else {
 		var err error
-		if ns, err = rowids(rt, t.expr, stop-start, start); err != nil {
+		if ns, err = s.scan(rt, t.expr, t.check, start, stop-start); err != nil {
 			return nil, err
 		}
 	}
@@ -711,43 +769,34 @@ func (s *selection) score(texts []string, avg []float64, tf []int, fw []float64)
 
 // facetCountsOf counts the values of facets over the documents numbered
 // ns into out.
-func (s *selection) facetCountsOf(rt *readTx, facets []string, ns []int64, out map[string][]FacetCount) error {
-	tags, err := docTags(rt, ns)
-	if err != nil {
-		return err
-	}
-	return s.countTags(facets, ns, tags, func(int64, string) bool { return true }, out)
+func (s *selection) facetCountsOf(facets []string, ns []int64, out map[string][]FacetCount) {
+	s.countTags(facets, ns, func(int64, string) bool { return true }, out)
 }
 
 // countTags counts, for each of facets, the values carried by the
-// documents ns that keep(n, facet) accepts, given each document's facet
-// tags. The counts go into out.
-func (s *selection) countTags(facets []string, ns []int64, tags map[int64][]string, keep func(n int64, facet string) bool, out map[string][]FacetCount) error {
+// documents ns that keep(n, facet) accepts, from their facet tags in
+// memory. The counts go into out.
+func (s *selection) countTags(facets []string, ns []int64, keep func(n int64, facet string) bool, out map[string][]FacetCount) {
 	for _, f := range facets {
-		prefix := "t" + strconv.Itoa(s.ix.facetPos[f]) + "x"
-		counts := map[string]int{}
+		pos := s.ix.facetPos[f]
+		counts := map[uint32]int{}
 		for _, n := range ns {
 			if !keep(n, f) {
 				continue
 			}
-			for _, t := range tags[n] {
-				if strings.HasPrefix(t, prefix) {
+			for _, t := range s.mem.tags(n) {
+				if s.mem.tagFacet[t] == pos {
 					counts[t]++
 				}
 			}
 		}
 		fc := make([]FacetCount, 0, len(counts))
 		for t, c := range counts {
-			v, err := hex.DecodeString(t[len(prefix):])
-			if err != nil {
-				return fmt.Errorf("facet tag %q: %w", t, err)
-			}
-			fc = append(fc, FacetCount{Value: string(v), Count: c})
+			fc = append(fc, FacetCount{Value: s.mem.tagValue[t], Count: c})
 		}
 		sortCounts(fc)
 		out[f] = fc
 	}
-	return nil
 }
 
 func scanCounts(rows *sql.Rows) ([]FacetCount, error) {
@@ -780,18 +829,20 @@ func sortCounts(out []FacetCount) {
 // firstLimit) are first into out, and reports whether the counts are over
 // the whole set: a set of at most countCap matches is counted whole, a
 // larger one over its first sampleSize matches.
-func (s *selection) facetCounts(rt *readTx, facets []string, first []int64, exact bool, out map[string][]FacetCount) (bool, error) {
+func (s *selection) facetCounts(facets []string, first []int64, exact bool, out map[string][]FacetCount) bool {
 	if exact {
-		return true, s.facetCountsOf(rt, facets, first, out)
+		s.facetCountsOf(facets, first, out)
+		return true
 	}
-	return false, s.facetCountsOf(rt, facets, first[:min(len(first), s.sample())], out)
+	s.facetCountsOf(facets, first[:min(len(first), s.sample())], out)
+	return false
 }
 
 // ownFacetCounts counts a facet the query filters on, over the selection
 // without that filter (disjunctive counts), into out.
 func (s *selection) ownFacetCounts(rt *readTx, facet string, out map[string][]FacetCount) (bool, error) {
 	base := s.base(facet)
-	if base == "" { // only this facet's own filter: count the whole index
+	if base == "" { // only this facet's own filter: count the whole index (a listing checks no filter here)
 		rows, err := rt.query(`SELECT value, count(*) FROM facets WHERE facet = ? GROUP BY value`, facet)
 		if err != nil {
 			return false, err
@@ -799,12 +850,12 @@ func (s *selection) ownFacetCounts(rt *readTx, facet string, out map[string][]Fa
 		out[facet], err = scanCounts(rows)
 		return err == nil, err
 	}
-	first, err := matches(rt, base, s.firstLimit())
+	first, err := s.scan(rt, base, check{}, 0, s.firstLimit())
 	if err != nil {
 		return false, err
 	}
 	_, exact := total(first, s.firstLimit())
-	return s.facetCounts(rt, []string{facet}, first, exact, out)
+	return s.facetCounts([]string{facet}, first, exact, out), nil
 }
 
 // unfiltered reads the selection without its facet filters. If it has at
@@ -821,7 +872,7 @@ func (s *selection) unfiltered(rt *readTx, facets []string) (first []int64, pre,
 	// it saves a second pass over the text, which costs most when the
 	// text is a long phrase.
 	limit := 2*s.cap + 1
-	all, err := matches(rt, expr, limit)
+	all, err := s.scan(rt, expr, check{}, 0, limit)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -831,23 +882,18 @@ func (s *selection) unfiltered(rt *readTx, facets []string) (first []int64, pre,
 		all = all[:min(len(all), s.sample())]
 		count = slices.DeleteFunc(slices.Clone(facets), func(f string) bool { return !s.filtered(f) })
 	}
-	tags, err := docTags(rt, all)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	// keep reports whether document n passes every filter but skip's.
+	// keep reports whether document n passes every facet filter but skip's.
 	keep := func(n int64, skip string) bool {
+		tags := s.mem.tags(n)
 		for _, f := range s.filters {
-			if f.facet != skip && !slices.ContainsFunc(tags[n], func(t string) bool { return slices.Contains(f.tags, t) }) {
+			if f.facet != skip && !slices.ContainsFunc(tags, func(t uint32) bool { return slices.Contains(f.ids, t) }) {
 				return false
 			}
 		}
 		return true
 	}
 	out := make(map[string][]FacetCount, len(count))
-	if err := s.countTags(count, all, tags, keep, out); err != nil {
-		return nil, nil, nil, err
-	}
+	s.countTags(count, all, keep, out)
 	if !exact {
 		return nil, nil, out, nil
 	}
@@ -859,32 +905,19 @@ func (s *selection) unfiltered(rt *readTx, facets []string) (first []int64, pre,
 	return first, out, nil, nil
 }
 
-// docTags returns the facet tags of the documents numbered ns. They come
-// back in one row.
-func docTags(rt *readTx, ns []int64) (map[int64][]string, error) {
-	out := make(map[int64][]string, len(ns))
-	if len(ns) == 0 {
-		return out, nil
+// parseList reads a group_concat of document numbers.
+func parseList(list string) ([]int64, error) {
+	if list == "" {
+		return nil, nil
 	}
-	list, err := json.Marshal(ns)
-	if err != nil {
-		return nil, err
-	}
-	var all sql.NullString
-	if err := rt.queryRow(`SELECT group_concat(d.n || ' ' || d.fv, char(10)) FROM json_each(?) j
-		CROSS JOIN docs d ON d.n = j.value`, string(list)).Scan(&all); err != nil {
-		return nil, err
-	}
-	for line := range strings.SplitSeq(all.String, "\n") {
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
-		n, err := strconv.ParseInt(fields[0], 10, 64)
+	ns := make([]int64, 0, strings.Count(list, ",")+1)
+	for f := range strings.SplitSeq(list, ",") {
+		n, err := strconv.ParseInt(f, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("facet tags: %w", err)
+			return nil, fmt.Errorf("match list: %w", err)
 		}
-		out[n] = fields[1:]
+		ns = append(ns, n)
 	}
-	return out, nil
+	slices.Sort(ns) // group_concat's order is the subquery's in practice, not by contract
+	return ns, nil
 }
