@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"sort"
@@ -45,6 +46,10 @@ type Config struct {
 	Province         string        // GB/T 2260 code of the province this platform serves
 	SiteName         string        // the portal's name, shown in every page header
 	Operator         string        // the body that runs the platform (主办单位), in the footer
+	SMTPAddr         string        // SMTP server host:port for e-mail; "": e-mail is written to the log
+	SMTPUser         string        // SMTP user name; "": no authentication
+	SMTPPassword     string        // SMTP password
+	MailFrom         string        // sender of e-mail: "addr" or "Name <addr>"; required with SMTPAddr
 }
 
 // Option describes one setting: its key (as in the config file), its
@@ -201,6 +206,47 @@ var Options = []Option{
 		}, get: func(c *Config) string { return c.Operator }},
 	{Key: "trust_proxy", Default: "false", Help: "信任反向代理的 X-Forwarded-For 头",
 		set: boolSetter(func(c *Config) *bool { return &c.TrustProxy }), get: func(c *Config) string { return strconv.FormatBool(c.TrustProxy) }},
+	{Key: "smtp_addr", Default: "", Help: "发送电子邮件的 SMTP 服务器 (host:port，服务器支持时使用 STARTTLS，465 端口直接 TLS)；留空则邮件写入日志",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				c.SMTPAddr = ""
+				return nil
+			}
+			host, port, err := net.SplitHostPort(v)
+			if err != nil || host == "" || port == "" {
+				return fmt.Errorf("want host:port, e.g. smtp.example.gov.cn:587")
+			}
+			c.SMTPAddr = v
+			return nil
+		}, get: func(c *Config) string { return c.SMTPAddr }},
+	{Key: "smtp_user", Default: "", Help: "SMTP 登录用户名；留空则不登录",
+		set: func(c *Config, v string) error {
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return fmt.Errorf("must be one line")
+			}
+			c.SMTPUser = v
+			return nil
+		}, get: func(c *Config) string { return c.SMTPUser }},
+	{Key: "smtp_password", Default: "", Secret: true, Help: "SMTP 登录密码",
+		set: func(c *Config, v string) error {
+			if strings.ContainsAny(v, "\r\n\x00") {
+				return fmt.Errorf("must be one line")
+			}
+			c.SMTPPassword = v
+			return nil
+		}, get: func(c *Config) string { return c.SMTPPassword }},
+	{Key: "mail_from", Default: "", Help: "电子邮件发件人，例如 政务服务网 <noreply@example.gov.cn>；使用 SMTP 时必填",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				c.MailFrom = ""
+				return nil
+			}
+			if a, err := mail.ParseAddress(v); err != nil || strings.ContainsAny(v, "\r\n") || !strings.Contains(a.Address, ".") {
+				return fmt.Errorf("want an address such as noreply@example.gov.cn or \"Name <noreply@example.gov.cn>\"")
+			}
+			c.MailFrom = v
+			return nil
+		}, get: func(c *Config) string { return c.MailFrom }},
 }
 
 // HTTPS reports whether the public URL (base_url) is https, as when TLS
