@@ -239,7 +239,8 @@ func (m Message) Bytes() ([]byte, error) {
 // most 60 characters each, one per folded line, so no line of the header
 // exceeds 76 characters. The value must have passed CheckSubject.
 func EncodeHeader(s string) string {
-	if isASCII(s) && len(s) <= 60 && !strings.Contains(s, "=?") {
+	// (Readers trim a header's outer spaces; encoded-words keep them.)
+	if isASCII(s) && len(s) <= 60 && !strings.Contains(s, "=?") && strings.TrimSpace(s) == s {
 		return s
 	}
 	return encodeWords(s)

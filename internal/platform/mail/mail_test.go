@@ -145,6 +145,8 @@ func TestBytes(t *testing.T) {
 		{name: "long ascii subject", subject: strings.Repeat("abc ", 40), text: "x", wantText: "x"},
 		{name: "looks encoded", subject: "=?utf-8?b?QQ==?=", text: "", wantText: ""},
 		{name: "bare CR", subject: "s", text: "a\rb", wantText: "a\r\nb"},
+		{name: "outer spaces", subject: " 通知 ", text: "x", wantText: "x"},
+		{name: "outer ascii spaces", subject: " a ", text: "x", wantText: "x"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -223,6 +225,7 @@ func FuzzBytes(f *testing.F) {
 		{"a@b.cn\r\nX: y", "s", "t"},
 		{"a@b.cn", "=?utf-8?b?QQ==?=", "\r.\r\n.\n"},
 		{"a@b.cn", strings.Repeat("é", 100), strings.Repeat("长", 1000)},
+		{"a@b.cn", " a", "x"},
 	} {
 		f.Add(s[0], s[1], s[2])
 	}
