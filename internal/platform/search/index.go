@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	_ "modernc.org/sqlite" // registers driver "sqlite"
@@ -716,7 +717,11 @@ func (ix *Index) Rebuild(ctx context.Context, next func() (Doc, bool, error)) (i
 		if err != nil {
 			return err
 		}
-		return ix.finishTables(ctx, w.tx)
+		if err := ix.finishTables(ctx, w.tx); err != nil {
+			return err
+		}
+		_, err = w.tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES ('built', ?)`, time.Now().UTC().Format(time.RFC3339Nano))
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)
@@ -749,6 +754,35 @@ func (ix *Index) inTx(ctx context.Context, fn func(tx *sql.Tx) error, committed 
 		return err
 	}
 	committed()
+	return nil
+}
+
+// Built reports whether the file holds a completed Rebuild of this schema
+// (a file Open has just made, or emptied for a new schema, holds none), and
+// when that Rebuild committed. Upsert and Delete since then do not change it.
+func (ix *Index) Built(ctx context.Context) (time.Time, bool, error) {
+	var v string
+	err := ix.r.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = 'built'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("search.Index.Built: %w", err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("search.Index.Built: %w", err)
+	}
+	return t, true, nil
+}
+
+// Checkpoint moves the write-ahead log into the file and truncates it, so
+// that the file alone holds the index (for a file about to be kept for the
+// next start).
+func (ix *Index) Checkpoint(ctx context.Context) error {
+	if _, err := ix.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("search.Index.Checkpoint: %w", err)
+	}
 	return nil
 }
 
