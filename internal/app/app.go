@@ -165,8 +165,10 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Staff.OnDepartmentMoved)
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Catalog.OnDepartmentMoved)
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Cases.OnDepartmentMoved)
-	// The item search index is derived data in its own file: rebuilt from
-	// the database at every start, then kept current by item events.
+	// The item search index is derived data in its own file, kept current
+	// by item events. The file of the previous run serves at once while a
+	// rebuild from the database runs in the background; without one (first
+	// start) it is built before serving.
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "search"), 0o750); err != nil {
 		return nil, err
 	}
@@ -175,12 +177,9 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 		return nil, err
 	}
 	a.Finder = finder
-	start := time.Now()
-	n, err := a.Finder.Rebuild(ctx)
-	if err != nil {
+	if err := a.Finder.Start(ctx, log); err != nil {
 		return nil, err
 	}
-	log.Info("item search index rebuilt", "items", n, "ms", time.Since(start).Milliseconds())
 	a.Outbox.Handle(catalog.TopicItemChanged, a.Finder.OnItemChanged)
 	h, err := a.routes()
 	if err != nil {
