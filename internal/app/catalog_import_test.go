@@ -79,8 +79,11 @@ func (u *uploader) upload(t *testing.T, name string, data []byte, mode string) (
 func TestCatalogImportExport(t *testing.T) {
 	for _, e := range apptest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			var uscc string
+			var uscc, policeUSCC string
 			if err := e.App.DB.R.QueryRowContext(t.Context(), `SELECT uscc FROM departments WHERE name = $1`, "呼和浩特市卫生健康委员会").Scan(&uscc); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.App.DB.R.QueryRowContext(t.Context(), `SELECT uscc FROM departments WHERE name = $1`, "呼和浩特市公安局").Scan(&policeUSCC); err != nil {
 				t.Fatal(err)
 			}
 			good := catalog.Item{
@@ -90,13 +93,19 @@ func TestCatalogImportExport(t *testing.T) {
 				Materials: []catalog.Material{{Name: "居民身份证", Type: 1, Source: 20, Necessity: 1, Form: 3, Originals: 1}},
 				Depth:     catalog.Depth{Codes: []int{1, 2, 3, 4, 5, 6}, Level: 4}, Channels: []catalog.Channel{catalog.Online, catalog.Window},
 				Scope: "province",
+				// The decision goes to another department's approvers, named by credit code.
+				Steps: []catalog.Step{{Name: "审查"}, {Name: "决定", DeptUSCC: policeUSCC, Role: catalog.StepApprover}},
 			}
+			badStep := good
+			badStep.BasicCode = catalog.BasicCode("150000", "GG", 9903, 0) // row 4: an unknown step department
+			badStep.Steps = []catalog.Step{{Name: "审查"}, {Name: "决定", DeptUSCC: "91150100MA0000000X"}}
 			bad := good
 			bad.BasicCode, bad.Name = catalog.BasicCode("150000", "GG", 9902, 0), "" // row 3: no name
 			var csv bytes.Buffer
 			w, _ := catalog.NewCSVWriter(&csv, catalog.DefaultTypes)
 			w.Write(good)
 			w.Write(bad)
+			w.Write(badStep)
 			w.Flush()
 
 			for _, sc := range []apptest.Scenario{
@@ -136,7 +145,7 @@ func TestCatalogImportExport(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			for _, want := range []string{"导入完成", `id="import-created">1<`, `id="import-updated">0<`, "第 3 行", "事项名称", "请填写事项名称", "跳过1行"} {
+			for _, want := range []string{"导入完成", `id="import-created">1<`, `id="import-updated">0<`, "第 3 行", "事项名称", "请填写事项名称", "第 4 行", "环节办理部门不存在", "跳过2行"} {
 				if !strings.Contains(frag, want) {
 					t.Errorf("report lacks %q: %s", want, frag)
 				}
@@ -165,7 +174,8 @@ func TestCatalogImportExport(t *testing.T) {
 				if err != nil {
 					t.Fatalf("export %s does not parse: %v", f.format, err)
 				}
-				if len(sheet.Rows) != 1 || sheet.BadRows() != 0 || sheet.Rows[0].Item.Name != "导入测试事项甲" || sheet.Rows[0].Item.DeptUSCC != uscc {
+				if len(sheet.Rows) != 1 || sheet.BadRows() != 0 || sheet.Rows[0].Item.Name != "导入测试事项甲" || sheet.Rows[0].Item.DeptUSCC != uscc ||
+					len(sheet.Rows[0].Item.Steps) != 2 || sheet.Rows[0].Item.Steps[1].DeptUSCC != policeUSCC || sheet.Rows[0].Item.Steps[1].Role != catalog.StepApprover {
 					t.Fatalf("export %s rows = %+v", f.format, sheet.Rows)
 				}
 				if f.format == "csv" && !bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")) {

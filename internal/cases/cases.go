@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -93,7 +94,9 @@ var actionRoles = map[Action][]Role{
 	Submit: {ByApplicant}, Resubmit: {ByApplicant}, Withdraw: {ByApplicant},
 	Accept: {ByIntake}, AcceptTolerant: {ByIntake}, Refuse: {ByIntake},
 	RequestFix: {ByIntake, ByHandler},
-	Advance:    {ByHandler}, SpecialStart: {ByHandler}, SpecialEnd: {ByHandler}, Supply: {ByIntake, ByHandler}, Approve: {ByHandler}, Deny: {ByHandler},
+	// Advance, Approve and Deny belong to the current step's holder (Facts.StepHolder).
+	Advance: {ByHandler, ByApprover}, SpecialStart: {ByHandler}, SpecialEnd: {ByHandler}, Supply: {ByIntake, ByHandler},
+	Approve: {ByHandler, ByApprover}, Deny: {ByHandler, ByApprover},
 	Extend: {ByApprover}, Revoke: {ByApprover},
 }
 
@@ -117,6 +120,20 @@ type Facts struct {
 	Step, Steps  int   // the current workflow step (0-based) and how many there are
 	Outstanding  bool  // 容缺 materials are still owed
 	Extended     bool  // an extension was already granted
+	// StepHolder is who works the current step (advance, approve, deny):
+	// ByHandler unless the item gives the step to ByApprover.
+	StepHolder Role
+}
+
+// stepAction reports whether a completes the current workflow step: only
+// the step's holder takes it.
+func stepAction(a Action) bool { return a == Advance || a == Approve || a == Deny }
+
+func (f Facts) holder() Role {
+	if f.StepHolder == ByApprover {
+		return ByApprover
+	}
+	return ByHandler
 }
 
 // AtDecision reports whether the case is at its last workflow step, where
@@ -135,7 +152,7 @@ func Next(f Facts, a Action, role Role) (State, error) {
 	if !ok {
 		return "", &errs.Error{Kind: errs.Conflict, Op: op, Msg: fmt.Sprintf("办件当前为“%s”，不能%s", StateLabels[f.State], ActionLabels[a])}
 	}
-	if !slices.Contains(roles, role) {
+	if !slices.Contains(roles, role) || stepAction(a) && role != f.holder() {
 		return "", &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "您无权对该办件执行“" + ActionLabels[a] + "”"}
 	}
 	switch a {
@@ -255,9 +272,37 @@ const (
 // ChannelLabels names the channels in zh-CN.
 var ChannelLabels = map[Channel]string{Online: "网上申请", Window: "窗口受理"}
 
+// Step is one workflow step of a case after acceptance (办理环节): its
+// name, the department that handles it (后台分类审批; empty for the
+// implementing department) and who acts at it.
+type Step struct {
+	Name   string `json:"name"`
+	DeptID string `json:"dept_id,omitempty"`
+	Role   Role   `json:"role,omitempty"` // ByHandler (the default) or ByApprover
+}
+
+// UnmarshalJSON also reads the plain step names stored before steps had
+// departments and roles.
+func (s *Step) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		*s = Step{}
+		return json.Unmarshal(b, &s.Name)
+	}
+	type plain Step
+	return json.Unmarshal(b, (*plain)(s))
+}
+
+// Holder is the role that acts at the step.
+func (s Step) Holder() Role {
+	if s.Role == ByApprover {
+		return ByApprover
+	}
+	return ByHandler
+}
+
 // DefaultSteps are the workflow steps of an item that defines none: after
 // acceptance, review, then the decision (收件 and 受理 happen before).
-var DefaultSteps = []string{"审查", "决定"}
+var DefaultSteps = []Step{{Name: "审查"}, {Name: "决定"}}
 
 // Number composes a case number (办件编号): the 31-character
 // implementation code, the date and a 4-digit daily sequence (domain-rules

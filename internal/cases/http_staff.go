@@ -264,6 +264,9 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request) error {
 			res.Msg = ActionLabels[a] + "成功"
 			if a == Advance {
 				res.Msg = "已转入“" + c.StepName() + "”环节"
+				if c.AtDeptID != c.DeptID {
+					res.Msg += "，由" + c.AtDeptName + "办理"
+				}
 			}
 		} else {
 			if errs.KindOf(err) == errs.Internal {
@@ -477,9 +480,16 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) error {
 	done := "已" + ActionLabels[a] + "，办件当前状态：" + StateLabels[c.State]
 	if step := c.StepName(); step != "" {
 		done += "（" + step + "）"
+		if c.AtDeptID != c.DeptID {
+			done += "，由" + c.AtDeptName + "办理"
+		}
 	}
 	ui.SetFlash(w, "ok", done)
-	http.Redirect(w, r, "/console/cases/"+c.ID, http.StatusSeeOther)
+	next := "/console/cases/" + c.ID
+	if !c.VisibleTo(p) { // handed on to a department the actor cannot see
+		next = "/console/cases"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
 

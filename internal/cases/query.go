@@ -17,7 +17,7 @@ func (s *Service) Get(ctx context.Context, p *authz.Principal, id string) (Case,
 	if err != nil {
 		return Case{}, err
 	}
-	if !p.Can(authz.ViewCases, c.Target()) || c.State == Draft {
+	if !c.VisibleTo(p) {
 		return Case{}, errNoCase
 	}
 	return c, nil
@@ -148,9 +148,10 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 		like := "%" + sqldb.EscapeLike(sqldb.LowerASCII(t)) + "%"
 		w.Add(`(LOWER(number) LIKE ? ESCAPE '\' OR LOWER(item_name) LIKE ? ESCAPE '\' OR LOWER(applicant_name) LIKE ? ESCAPE '\')`, like, like, like)
 	}
-	cond, args := p.Filter(authz.ViewCases, "region_code", "dept_path", w.Next())
+	// Staff see the cases that are with their departments now.
+	cond, args := p.Filter(authz.ViewCases, "region_code", "at_dept_path", w.Next())
 	w.AddNumbered(cond, args)
-	// A department-bound handler: the cases of the departments of the
+	// A department-bound handler: the cases with the departments of the
 	// subtree, by id, read in order from their own index.
 	if sc := p.Scopes(authz.ViewCases); len(sc) == 1 && sc[0].DeptPath != "" {
 		ids, ok, err := s.orgs.SubtreeIDs(ctx, sc[0].DeptPath, 50)
@@ -158,7 +159,7 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 			return nil, 0, err
 		}
 		if ok {
-			w.AddIn("dept_id", ids)
+			w.AddIn("at_dept_id", ids)
 		}
 	}
 	return s.list(ctx, w, `due_sort ASC, submitted_at ASC`, q.Page)
@@ -194,18 +195,18 @@ type Overdue struct {
 	Open, Overdue    int
 }
 
-// OverdueByDept counts, per department p may see, the open cases and those
-// past their promised due date, worst first.
+// OverdueByDept counts, per department p may see, the open cases with it
+// and those past their promised due date, worst first.
 func (s *Service) OverdueByDept(ctx context.Context, p *authz.Principal) ([]Overdue, error) {
 	today := calendar.DateOf(s.now())
 	w := &sqldb.Where{}
 	w.AddIn("state", []string{string(Accepted), string(Special), string(Correcting)})
-	cond, args := p.Filter(authz.ViewCases, "region_code", "dept_path", w.Next())
+	cond, args := p.Filter(authz.ViewCases, "region_code", "at_dept_path", w.Next())
 	w.AddNumbered(cond, args)
 	n := w.Next()
-	rows, err := s.db.R.QueryContext(ctx, fmt.Sprintf(`SELECT dept_name, region_code, COUNT(*),
+	rows, err := s.db.R.QueryContext(ctx, fmt.Sprintf(`SELECT at_dept_name, region_code, COUNT(*),
 		SUM(CASE WHEN state = 'accepted' AND promised_due < $%d THEN 1 ELSE 0 END) FROM cases%s
-		GROUP BY dept_name, region_code ORDER BY 4 DESC, 3 DESC LIMIT 200`, n, w.String()), append(w.Args, today)...)
+		GROUP BY at_dept_name, region_code ORDER BY 4 DESC, 3 DESC LIMIT 200`, n, w.String()), append(w.Args, today)...)
 	if err != nil {
 		return nil, fmt.Errorf("cases.OverdueByDept: %w", err)
 	}

@@ -75,7 +75,8 @@ func NewService(db *sqldb.DB, cal *calendar.Service, orgs *org.Service, items *c
 // OnDepartmentMoved keeps the cases' copies of department paths current
 // (org.department.moved), so scoped lists follow a moved department.
 func (s *Service) OnDepartmentMoved(ctx context.Context, m outbox.Message) error {
-	return s.orgs.RepathRows(ctx, s.db, m, "cases")
+	return s.orgs.RepathColumns(ctx, s.db, m, org.PathColumns{Table: "cases", ID: "dept_id", Path: "dept_path"},
+		org.PathColumns{Table: "cases", ID: "at_dept_id", Path: "at_dept_path"})
 }
 
 // SetClock replaces the clock (tests).
@@ -83,51 +84,71 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // Case is one application (办件).
 type Case struct {
-	ID, Number                  string
-	ItemID, ItemCode, ItemName  string
-	ItemVersion                 int
-	DeptID, DeptName, DeptPath  string
-	Region                      string
-	Channel                     Channel
-	State                       State
-	Step                        int
-	Steps                       []string
-	ApplicantID, ApplicantKind  string
-	ApplicantName, ApplicantIDN string // name and ID number or credit code
-	ApplicantPhone              string
-	ActingFor, AgentName        string // the enterprise acted for and the 经办人 who acted
-	Immediate                   bool
-	Legal, Promised             Limit
-	Extension                   int
-	FixRequested                bool
-	FixedFrom                   State
-	FixItems                    []string // what the correction notice asked for
-	Outstanding                 []string // 容缺 materials still owed
-	SupplyBy                    time.Time
-	Pauses                      []Pause
-	Form                        map[string]string
-	SubmittedAt, AcceptedAt     time.Time
-	DecidedAt                   time.Time
-	LegalDue, PromisedDue       time.Time
-	CreatedAt, UpdatedAt        time.Time
-	Version                     int
+	ID, Number                 string
+	ItemID, ItemCode, ItemName string
+	ItemVersion                int
+	DeptID, DeptName, DeptPath string // the implementing department (实施主体)
+	// AtDeptID, AtDeptName, AtDeptPath are the department the case is with
+	// now: the implementing one, or the current step's (后台分类审批).
+	AtDeptID, AtDeptName, AtDeptPath string
+	Region                           string
+	Channel                          Channel
+	State                            State
+	Step                             int
+	Steps                            []Step
+	ApplicantID, ApplicantKind       string
+	ApplicantName, ApplicantIDN      string // name and ID number or credit code
+	ApplicantPhone                   string
+	ActingFor, AgentName             string // the enterprise acted for and the 经办人 who acted
+	Immediate                        bool
+	Legal, Promised                  Limit
+	Extension                        int
+	FixRequested                     bool
+	FixedFrom                        State
+	FixItems                         []string // what the correction notice asked for
+	Outstanding                      []string // 容缺 materials still owed
+	SupplyBy                         time.Time
+	Pauses                           []Pause
+	Form                             map[string]string
+	SubmittedAt, AcceptedAt          time.Time
+	DecidedAt                        time.Time
+	LegalDue, PromisedDue            time.Time
+	CreatedAt, UpdatedAt             time.Time
+	Version                          int
 }
 
-// Target is where the case is handled, for permission checks.
+// Target is the implementing department's place, for permission checks.
 func (c Case) Target() authz.Target { return authz.Target{Region: c.Region, DeptPath: c.DeptPath} }
+
+// AtTarget is the place of the department the case is with now.
+func (c Case) AtTarget() authz.Target { return authz.Target{Region: c.Region, DeptPath: c.AtDeptPath} }
+
+// VisibleTo reports whether staff member p may see c: p may view cases of
+// its implementing department or of the department it is with now.
+func (c Case) VisibleTo(p *authz.Principal) bool {
+	return c.State != Draft && (p.Can(authz.ViewCases, c.Target()) || p.Can(authz.ViewCases, c.AtTarget()))
+}
 
 // StepName is the current workflow step's name ("" before acceptance).
 func (c Case) StepName() string {
 	if c.State != Accepted && c.State != Special || c.Step >= len(c.Steps) {
 		return ""
 	}
-	return c.Steps[c.Step]
+	return c.Steps[c.Step].Name
+}
+
+// step is the current workflow step (the zero Step when there is none).
+func (c Case) step() Step {
+	if c.Step < len(c.Steps) {
+		return c.Steps[c.Step]
+	}
+	return Step{}
 }
 
 // Facts are what the state machine needs of c.
 func (c Case) Facts() Facts {
 	return Facts{State: c.State, FixRequested: c.FixRequested, FixedFrom: c.FixedFrom, Step: c.Step, Steps: len(c.Steps),
-		Outstanding: len(c.Outstanding) > 0, Extended: c.Extension > 0}
+		Outstanding: len(c.Outstanding) > 0, Extended: c.Extension > 0, StepHolder: c.step().Holder()}
 }
 
 // Clock is c's clock.
@@ -164,7 +185,8 @@ type Material struct {
 
 // ---- storage ----
 
-const caseColumns = `id, COALESCE(number, ''), item_id, item_code, item_version, item_name, dept_id, dept_name, dept_path, region_code, channel,
+const caseColumns = `id, COALESCE(number, ''), item_id, item_code, item_version, item_name, dept_id, dept_name, dept_path,
+	at_dept_id, at_dept_name, at_dept_path, region_code, channel,
 	state, step, steps, applicant_id, applicant_kind, applicant_name, applicant_idno, applicant_phone, acting_for, agent_name, immediate,
 	legal_days, legal_unit, promised_days, promised_unit, extension_days, fix_requested, fixed_from, fix_items, outstanding, supply_by,
 	pauses, form_data, submitted_at, accepted_at, decided_at, legal_due, promised_due, created_at, updated_at, version`
@@ -173,7 +195,8 @@ func scanCase(sc interface{ Scan(...any) error }) (Case, error) {
 	var c Case
 	var steps, fixItems, outstanding, pauses, form string
 	var supplyBy, submitted, accepted, decided, legalDue, promisedDue sql.NullTime
-	err := sc.Scan(&c.ID, &c.Number, &c.ItemID, &c.ItemCode, &c.ItemVersion, &c.ItemName, &c.DeptID, &c.DeptName, &c.DeptPath, &c.Region,
+	err := sc.Scan(&c.ID, &c.Number, &c.ItemID, &c.ItemCode, &c.ItemVersion, &c.ItemName, &c.DeptID, &c.DeptName, &c.DeptPath,
+		&c.AtDeptID, &c.AtDeptName, &c.AtDeptPath, &c.Region,
 		&c.Channel, &c.State, &c.Step, &steps, &c.ApplicantID, &c.ApplicantKind, &c.ApplicantName, &c.ApplicantIDN, &c.ApplicantPhone,
 		&c.ActingFor, &c.AgentName, &c.Immediate, &c.Legal.Days, &c.Legal.Unit, &c.Promised.Days, &c.Promised.Unit, &c.Extension,
 		&c.FixRequested, &c.FixedFrom, &fixItems, &outstanding, &supplyBy, &pauses, &form, &submitted, &accepted, &decided,
@@ -224,10 +247,11 @@ func nullTime(t time.Time) any {
 func save(ctx context.Context, tx *sql.Tx, c Case, now time.Time) (Case, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE cases SET number = $1, state = $2, step = $3, extension_days = $4, fix_requested = $5, fixed_from = $6,
 		fix_items = $7, outstanding = $8, supply_by = $9, pauses = $10, form_data = $11, submitted_at = $12, accepted_at = $13, decided_at = $14,
-		legal_due = $15, promised_due = $16, updated_at = $17, is_open = $18, due_sort = $19, version = version + 1 WHERE id = $20 AND version = $21`,
+		legal_due = $15, promised_due = $16, updated_at = $17, is_open = $18, due_sort = $19, at_dept_id = $20, at_dept_name = $21, at_dept_path = $22,
+		version = version + 1 WHERE id = $23 AND version = $24`,
 		sqldb.NullString(c.Number), c.State, c.Step, c.Extension, c.FixRequested, c.FixedFrom, js(c.FixItems), js(c.Outstanding), nullTime(c.SupplyBy),
 		js(c.Pauses), js(c.Form), nullTime(c.SubmittedAt), nullTime(c.AcceptedAt), nullTime(c.DecidedAt), nullTime(c.LegalDue), nullTime(c.PromisedDue),
-		now, c.State.Open(), dueSort(c), c.ID, c.Version)
+		now, c.State.Open(), dueSort(c), c.AtDeptID, c.AtDeptName, c.AtDeptPath, c.ID, c.Version)
 	if err != nil {
 		return Case{}, fmt.Errorf("cases.save: %w", err)
 	}
@@ -289,15 +313,20 @@ func (a Applicant) holder() identity.Account {
 	return a.Account
 }
 
-// stepsOf are an item's steps after acceptance, up to its decision.
-func stepsOf(it catalog.Item) []string {
-	var out []string
+// stepsOf are an item's steps after acceptance, up to its decision, with
+// the department and role the item gives each.
+func stepsOf(it catalog.Item) []Step {
+	var out []Step
 	for _, st := range it.Steps {
 		switch st.Name {
 		case "收件", "受理", "接件":
 			continue
 		}
-		out = append(out, st.Name)
+		s := Step{Name: st.Name, DeptID: st.DeptID}
+		if st.Role == catalog.StepApprover {
+			s.Role = ByApprover
+		}
+		out = append(out, s)
 		if st.Name == "决定" {
 			break
 		}
@@ -336,7 +365,7 @@ func (s *Service) newCase(ctx context.Context, code string, ap Applicant, channe
 	h := ap.holder()
 	now := s.now()
 	c := Case{ID: sqldb.NewID(), ItemID: rec.ID, ItemCode: rec.Code, ItemVersion: rec.PublishedVersion, ItemName: it.Name, DeptID: it.DeptID,
-		DeptName: it.DeptName, DeptPath: rec.DeptPath, Region: it.Region, Channel: channel, State: Draft, Steps: stepsOf(it),
+		DeptName: it.DeptName, DeptPath: rec.DeptPath, AtDeptID: it.DeptID, AtDeptName: it.DeptName, AtDeptPath: rec.DeptPath, Region: it.Region, Channel: channel, State: Draft, Steps: stepsOf(it),
 		ApplicantID: h.ID, ApplicantKind: string(h.Kind), ApplicantName: h.Name, ApplicantIDN: h.Username(), ApplicantPhone: h.Phone,
 		Immediate: it.Kind == catalog.Immediate, Legal: Limit{it.LegalLimit.Days, unitOf(it.LegalLimit.Unit)},
 		Promised: Limit{it.PromisedLimit.Days, unitOf(it.PromisedLimit.Unit)}, CreatedAt: now, UpdatedAt: now, Version: 1,
@@ -378,8 +407,8 @@ func cleanForm(form map[string]string) (map[string]string, error) {
 func (s *Service) insert(ctx context.Context, tx *sql.Tx, c Case) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO cases (id, item_id, item_code, item_version, item_name, dept_id, dept_name, dept_path, region_code, channel,
 		state, steps, applicant_id, applicant_kind, applicant_name, applicant_idno, applicant_phone, acting_for, agent_name, immediate,
-		legal_days, legal_unit, promised_days, promised_unit, form_data, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $26)`,
+		legal_days, legal_unit, promised_days, promised_unit, form_data, created_at, updated_at, at_dept_id, at_dept_name, at_dept_path)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $26, $6, $7, $8)`,
 		c.ID, c.ItemID, c.ItemCode, c.ItemVersion, c.ItemName, c.DeptID, c.DeptName, c.DeptPath, c.Region, c.Channel, c.State, js(c.Steps),
 		c.ApplicantID, c.ApplicantKind, c.ApplicantName, c.ApplicantIDN, c.ApplicantPhone, c.ActingFor, c.AgentName, c.Immediate,
 		c.Legal.Days, c.Legal.Unit, c.Promised.Days, c.Promised.Unit, js(c.Form), c.CreatedAt)

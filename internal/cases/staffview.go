@@ -10,7 +10,7 @@ import (
 // offers only these, so a form shown is a form that can succeed (given
 // valid input and an unchanged case).
 func StaffActions(p *authz.Principal, c Case) []Action {
-	if !p.Can(authz.ViewCases, c.Target()) || c.State == Draft {
+	if !c.VisibleTo(p) {
 		return nil
 	}
 	var out []Action

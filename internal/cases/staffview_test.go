@@ -10,12 +10,16 @@ import (
 
 func TestStaffActions(t *testing.T) {
 	health := "/h/"
-	c := Case{Region: "150100", DeptPath: health, Steps: DefaultSteps}
+	c := Case{Region: "150100", DeptPath: health, AtDeptPath: health, Steps: DefaultSteps}
 	clerk := &authz.Principal{Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150000"}}}
 	reviewer := &authz.Principal{Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: "h", DeptPath: health}}}
 	police := &authz.Principal{Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: "p", DeptPath: "/p/"}}}
 	head := &authz.Principal{Grants: []authz.Grant{{Role: authz.DeptAdmin, Region: "150000", DeptID: "h", DeptPath: health}}}
 	at := func(s State, step int) Case { x := c; x.State, x.Step = s, step; return x }
+	policeHead := &authz.Principal{Grants: []authz.Grant{{Role: authz.DeptAdmin, Region: "150000", DeptID: "p", DeptPath: "/p/"}}}
+	// The decision step given to the police's approvers (后台分类审批).
+	routed := Case{Region: "150100", DeptPath: health, AtDeptPath: "/p/", State: Accepted, Step: 1,
+		Steps: []Step{{Name: "审查"}, {Name: "决定", DeptID: "p", Role: ByApprover}}}
 	tests := []struct {
 		name string
 		p    *authz.Principal
@@ -32,6 +36,10 @@ func TestStaffActions(t *testing.T) {
 		{"draft", clerk, at(Draft, 0), nil},
 		{"approved, head", head, at(Approved, 1), []Action{Revoke}},
 		{"refused", head, at(Refused, 0), nil},
+		{"routed: the implementing department's reviewer sees it, cannot act", reviewer, routed, nil},
+		{"routed: the step's department reviewer is not its approver", police, routed, []Action{RequestFix, SpecialStart}},
+		{"routed: the step's department head decides", policeHead, routed, []Action{RequestFix, SpecialStart, Extend, Approve, Deny}},
+		{"routed: the implementing department's head no longer decides", head, routed, []Action{RequestFix}}, // as intake
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -93,7 +93,7 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 		return Case{}, err
 	}
 	code := CodeOf(facts, a)
-	from := c.State
+	from, actedAt := c.State, c.AtDeptName
 	switch a {
 	case Submit:
 		if c.Number, err = nextNumber(ctx, tx, c.ItemCode, calendar.DateOf(now)); err != nil {
@@ -126,6 +126,11 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 		closePause(&c, now)
 	}
 	c.State = to
+	if a == Accept || a == AcceptTolerant || a == Advance {
+		if err := s.place(ctx, &c); err != nil {
+			return Case{}, err
+		}
+	}
 	if !c.AcceptedAt.IsZero() && !to.Final() {
 		sched, err := s.cal.Schedule(ctx)
 		if err != nil {
@@ -152,7 +157,7 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 	}
 	dept := ""
 	if actor.Staff && actor.Role != ByApplicant {
-		dept = c.DeptName // a clerk filing for a walk-in acts at the hall, not for the department
+		dept = actedAt // a clerk filing for a walk-in acts at the hall, not for the department
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO case_events (id, case_id, seq, at, action, code, from_state, to_state, actor_id, actor_name, actor_role,
 		dept_name, opinion, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
@@ -213,10 +218,35 @@ func notice(c Case, a Action, in Input) string {
 	return ""
 }
 
+// place puts c with the department of its current step: the one the item
+// names for the step, else (or when that department is gone) the
+// implementing department.
+func (s *Service) place(ctx context.Context, c *Case) error {
+	c.AtDeptID, c.AtDeptName, c.AtDeptPath = c.DeptID, c.DeptName, c.DeptPath
+	id := c.step().DeptID
+	if id == "" || id == c.DeptID {
+		return nil
+	}
+	refs, err := s.orgs.DepartmentRefs(ctx, []string{id})
+	if err != nil {
+		return err
+	}
+	if r := refs[id]; r.Path != "" {
+		c.AtDeptID, c.AtDeptName, c.AtDeptPath = r.ID, r.Name, r.Path
+	}
+	return nil
+}
+
 // staffRole is the role p holds over c for action a, by the permission
-// each role needs; System when none (Next then refuses).
+// each role needs; System when none (Next then refuses). Intake acts for
+// the implementing department; handlers and approvers where the case is
+// now, and the current step's holder alone completes the step.
 func staffRole(p *authz.Principal, c Case, a Action) Role {
-	for _, r := range actionRoles[a] {
+	roles := actionRoles[a]
+	if stepAction(a) {
+		roles = []Role{c.step().Holder()}
+	}
+	for _, r := range roles {
 		var perm authz.Perm
 		switch r {
 		case ByIntake:
@@ -228,7 +258,11 @@ func staffRole(p *authz.Principal, c Case, a Action) Role {
 		default:
 			continue
 		}
-		if p.Can(perm, c.Target()) {
+		t := c.AtTarget()
+		if r == ByIntake {
+			t = c.Target()
+		}
+		if p.Can(perm, t) {
 			return r
 		}
 	}
@@ -244,7 +278,7 @@ func (s *Service) StaffAct(ctx context.Context, p *authz.Principal, id string, a
 		if err != nil {
 			return err
 		}
-		if !p.Can(authz.ViewCases, c.Target()) || c.State == Draft {
+		if !c.VisibleTo(p) {
 			return errNoCase
 		}
 		c.Version = version

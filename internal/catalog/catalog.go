@@ -96,7 +96,25 @@ type Step struct {
 	Name        string `json:"name"` // 收件, 受理, 审查, 决定, 制证, 送达 …
 	Group       string `json:"group,omitempty"`
 	Description string `json:"description,omitempty"`
+	// DeptID is the department that handles the step (后台分类审批); empty
+	// means the implementing department. DeptName and DeptUSCC (how import
+	// and export name it) are filled in on save.
+	DeptID   string `json:"dept_id,omitempty"`
+	DeptName string `json:"dept_name,omitempty"`
+	DeptUSCC string `json:"dept_uscc,omitempty"`
+	// Role is who acts at the step: StepHandler (承办人员, the default) or
+	// StepApprover (审批人员, who holds cases.approve).
+	Role string `json:"role,omitempty"`
 }
+
+// The step roles.
+const (
+	StepHandler  = "handle"
+	StepApprover = "approve"
+)
+
+// StepRoles names the step roles in zh-CN.
+var StepRoles = map[string]string{StepHandler: "承办人员", StepApprover: "审批人员"}
 
 // Result is what the applicant receives (审批结果).
 type Result struct {
@@ -329,6 +347,9 @@ func (it *Item) Check(types []ItemType) error {
 	checkForm(p, it.Form) // 办件表单: formfields.go
 	for i, s := range it.Steps {
 		p.text(fmt.Sprintf("steps[%d].name", i), "环节名称", s.Name, 2, 50)
+		if s.Role != "" && StepRoles[s.Role] == "" {
+			p[fmt.Sprintf("steps[%d].role", i)] = "请选择办理角色"
+		}
 	}
 	for i, r := range it.Results {
 		p.text(fmt.Sprintf("results[%d].name", i), "结果名称", r.Name, 2, 100)

@@ -37,7 +37,7 @@ type editPage struct {
 	Levels, MaterialTypes, MaterialSources, MaterialNecessity, MaterialForms, DepthCodes, DepthLevels, AssuranceLevels map[int]string
 	AudienceLabels                                                                                                     map[Audience]string
 	ChannelLabels                                                                                                      map[Channel]string
-	ScopeLabels, CrossModes, ResultTypes, YesNo                                                                        map[string]string
+	ScopeLabels, CrossModes, ResultTypes, YesNo, StepRoleChoices                                                       map[string]string
 	FieldTypes                                                                                                         map[string]string // 办件表单
 }
 
@@ -84,7 +84,8 @@ func (h *Handler) renderEditor(w http.ResponseWriter, r *http.Request, p *authz.
 		Levels: Levels, MaterialTypes: MaterialTypes, MaterialSources: MaterialSources, MaterialNecessity: MaterialNecessity,
 		MaterialForms: MaterialForms, DepthCodes: DepthCodes, DepthLevels: DepthLevels, AssuranceLevels: AssuranceLevels, AudienceLabels: AudienceLabels,
 		ChannelLabels: ChannelLabels, ScopeLabels: ScopeLabels, CrossModes: map[string]string{}, ResultTypes: ResultTypes,
-		YesNo: map[string]string{"yes": "支持网上支付", "no": "不支持网上支付"}, FieldTypes: FieldTypes}
+		StepRoleChoices: map[string]string{StepApprover: "审批人员（须有审批权限）"},
+		YesNo:           map[string]string{"yes": "支持网上支付", "no": "不支持网上支付"}, FieldTypes: FieldTypes}
 	for _, t := range types {
 		page.Types[t.Code] = t.Name
 	}

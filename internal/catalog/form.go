@@ -78,7 +78,8 @@ func ParseItemForm(v url.Values) ItemForm {
 	}
 	for _, i := range rows(v, "steps") {
 		k := fmt.Sprintf("steps[%d].", i)
-		it.Steps = append(it.Steps, Step{Name: v.Get(k + "name"), Group: v.Get(k + "group"), Description: v.Get(k + "description")})
+		it.Steps = append(it.Steps, Step{Name: v.Get(k + "name"), Group: v.Get(k + "group"), Description: v.Get(k + "description"),
+			DeptID: v.Get(k + "dept_id"), Role: v.Get(k + "role")})
 	}
 	for _, i := range rows(v, "results") {
 		k := fmt.Sprintf("results[%d].", i)

@@ -72,3 +72,11 @@ func FuzzParseItemForm(f *testing.F) {
 		_ = form.Item.Check(DefaultTypes)
 	})
 }
+
+func TestParseItemFormSteps(t *testing.T) {
+	f := ParseItemForm(url.Values{"steps[0].name": {"审查"}, "steps[1].name": {"决定"}, "steps[1].dept_id": {"d1"}, "steps[1].role": {StepApprover}})
+	want := []Step{{Name: "审查"}, {Name: "决定", DeptID: "d1", Role: StepApprover}}
+	if !reflect.DeepEqual(f.Item.Steps, want) {
+		t.Errorf("steps %+v, want %+v", f.Item.Steps, want)
+	}
+}

@@ -397,6 +397,27 @@ func (s *Service) checkImport(ctx context.Context, p *authz.Principal, id string
 			rowErrs = append(rowErrs, RowError{Row: row.Row, Column: uscc, Reason: "找不到该统一社会信用代码对应的部门，或该部门不在您的管理范围内"})
 		}
 		it.DeptID = dr.d.ID
+		// Step departments are named by credit code in the file.
+		for i := range it.Steps {
+			st := &it.Steps[i]
+			if st.DeptUSCC == "" {
+				continue
+			}
+			sr, ok := depts[st.DeptUSCC]
+			if !ok {
+				sr.d, sr.err = s.org.DepartmentByUSCC(ctx, p, st.DeptUSCC)
+				if sr.err != nil && errs.KindOf(sr.err) != errs.NotFound {
+					return nil, nil, sr.err
+				}
+				depts[st.DeptUSCC] = sr
+			}
+			if st.DeptID = sr.d.ID; sr.err != nil {
+				st.DeptID = "-" // named on the row below, as stepDepts names a missing department
+			}
+		}
+		if f := s.stepDepts(ctx, p, &it, dr.d); len(f) > 0 {
+			rowErrs = append(rowErrs, FieldErrors(row.Row, &errs.Error{Kind: errs.Invalid, Fields: f})...)
+		}
 		if err := checkWithDept(&it, types, dr.d, dr.err, op); err != nil {
 			skip := []string{}
 			if dr.err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -194,11 +195,50 @@ func (s *Service) prepare(ctx context.Context, p *authz.Principal, it *Item, op 
 	}
 	// A department the editor cannot see is answered like a missing one.
 	d, derr := s.org.Department(ctx, p, it.DeptID)
+	stepErrs := s.stepDepts(ctx, p, it, d)
 	if err := checkWithDept(it, types, d, derr, op); err != nil {
+		if e, ok := errors.AsType[*errs.Error](err); ok && e.Fields != nil {
+			maps.Copy(e.Fields, stepErrs)
+		}
 		return d, err
+	}
+	if len(stepErrs) > 0 {
+		return d, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "事项要素不完整或不一致，请按提示修改", Fields: stepErrs}
 	}
 	it.Code = ImplementationCode(it.DeptUSCC, it.Level, it.BasicCode)
 	return d, p.Require(authz.EditItems, authz.Target{Region: it.Region, DeptPath: d.Path}, op)
+}
+
+// stepDepts checks the departments named on it's steps (each must be an
+// active department p can see, in the item's region) and fills in their
+// names; it returns the problems by field.
+func (s *Service) stepDepts(ctx context.Context, p *authz.Principal, it *Item, d org.Department) map[string]string {
+	f := map[string]string{}
+	region := it.Region
+	if region == "" {
+		region = d.Region
+	}
+	for i := range it.Steps {
+		st := &it.Steps[i]
+		st.DeptName, st.DeptUSCC = "", ""
+		if st.DeptID == "" {
+			continue
+		}
+		key := fmt.Sprintf("steps[%d].dept_id", i)
+		sd, err := s.org.Department(ctx, p, st.DeptID)
+		switch {
+		case err != nil:
+			f[key] = "环节办理部门不存在"
+		case !sd.Active:
+			f[key] = "环节办理部门已停用"
+		case region != "" && !authz.RegionWithin(sd.Region, region) && !authz.RegionWithin(region, sd.Region):
+			// Down the region tree or up it (县级受理、市级审批), not across.
+			f[key] = "环节办理部门须在实施地区或其上级、下级地区"
+		default:
+			st.DeptName, st.DeptUSCC = sd.Name, sd.USCC
+		}
+	}
+	return f
 }
 
 // checkWithDept checks it against the element rules and the department

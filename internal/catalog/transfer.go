@@ -248,12 +248,26 @@ var columns = []column{
 		}},
 	{header: "办理流程", keys: []string{"steps"},
 		get: func(it *Item) string {
-			return joinEntries(it.Steps, func(s Step) []string { return []string{s.Name, s.Group, s.Description} })
+			return joinEntries(it.Steps, func(s Step) []string {
+				role := ""
+				if s.Role == StepApprover {
+					role = StepRoles[StepApprover]
+				}
+				return []string{s.Name, s.Group, s.Description, s.DeptUSCC, role}
+			})
 		},
 		set: func(it *Item, v string, _ []ItemType) string {
 			var err string
-			it.Steps, err = parseEntries(v, 3, "环节名称｜环节分组｜环节说明", func(f []string) (Step, string) {
-				return Step{Name: f[0], Group: f[1], Description: f[2]}, ""
+			it.Steps, err = parseEntries(v, 5, "环节名称｜环节分组｜环节说明｜办理部门统一社会信用代码｜办理角色", func(f []string) (Step, string) {
+				st := Step{Name: f[0], Group: f[1], Description: f[2], DeptUSCC: f[3]}
+				switch f[4] {
+				case "", StepRoles[StepHandler]:
+				case StepRoles[StepApprover]:
+					st.Role = StepApprover
+				default:
+					return st, "办理角色应为“承办人员”或“审批人员”"
+				}
+				return st, ""
 			})
 			return err
 		}},

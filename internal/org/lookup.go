@@ -72,6 +72,20 @@ func (s *Service) SubtreeIDs(ctx context.Context, path string, limit int) (ids [
 // prefixes) makes redelivery and reordering harmless. The tables are the
 // caller's own; org only supplies the paths.
 func (s *Service) RepathRows(ctx context.Context, db *sqldb.DB, m outbox.Message, tables ...string) error {
+	cols := make([]PathColumns, len(tables))
+	for i, t := range tables {
+		cols[i] = PathColumns{Table: t, ID: "dept_id", Path: "dept_path"}
+	}
+	return s.RepathColumns(ctx, db, m, cols...)
+}
+
+// PathColumns names a table's copy of a department reference: the column
+// holding the department id and the one holding its path.
+type PathColumns struct{ Table, ID, Path string }
+
+// RepathColumns is RepathRows for tables whose department columns have
+// other names (or several pairs of them).
+func (s *Service) RepathColumns(ctx context.Context, db *sqldb.DB, m outbox.Message, cols ...PathColumns) error {
 	const op = "org.RepathRows"
 	var ev DepartmentMoved
 	if err := m.Decode(&ev); err != nil {
@@ -79,8 +93,9 @@ func (s *Service) RepathRows(ctx context.Context, db *sqldb.DB, m outbox.Message
 	}
 	like := "%/" + sqldb.EscapeLike(ev.ID) + "/%"
 	return sqldb.InTx(ctx, db, func(tx *sql.Tx) error {
-		for _, table := range tables {
-			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT dept_id FROM `+table+` WHERE dept_path LIKE $1 ESCAPE '\'`, like)
+		for _, c := range cols {
+			table := c.Table
+			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT `+c.ID+` FROM `+table+` WHERE `+c.Path+` LIKE $1 ESCAPE '\'`, like)
 			if err != nil {
 				return fmt.Errorf("%s(%s): %w", op, table, err)
 			}
@@ -103,7 +118,7 @@ func (s *Service) RepathRows(ctx context.Context, db *sqldb.DB, m outbox.Message
 					// Never write an empty path: that would widen a department grant.
 					return fmt.Errorf("%s(%s): department %s not found", op, table, id)
 				}
-				if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET dept_path = $1 WHERE dept_id = $2`, refs[id].Path, id); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET `+c.Path+` = $1 WHERE `+c.ID+` = $2`, refs[id].Path, id); err != nil {
 					return err
 				}
 			}
