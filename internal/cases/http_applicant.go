@@ -492,13 +492,26 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// attach stores the posted file and records it as material name of c;
-// the state and the name are checked first, so a refused upload stores
-// nothing.
+// attach stores the posted file and records it as material name of the
+// applicant's case c.
 func (h *Handler) attach(ctx context.Context, ap Applicant, c Case, name string, r *http.Request) error {
-	const op = "cases.Handler.attach"
+	var refuse error
 	if !c.Uploadable() {
-		return &errs.Error{Kind: errs.Conflict, Op: op, Msg: fmt.Sprintf("办件当前为“%s”，不能再上传材料", StateLabels[c.State])}
+		refuse = &errs.Error{Kind: errs.Conflict, Op: "cases.Handler.attach", Msg: fmt.Sprintf("办件当前为“%s”，不能再上传材料", StateLabels[c.State])}
+	}
+	return h.putUpload(ctx, c, name, r, refuse, func(b blob.Blob) error {
+		_, err := h.svc.AttachMaterial(ctx, ap, c.ID, name, b)
+		return err
+	})
+}
+
+// putUpload stores the file posted as "file" and has record note it as
+// material name of c; refuse (the state's objection, if any) and the name
+// are checked first, so a refused upload stores nothing.
+func (h *Handler) putUpload(ctx context.Context, c Case, name string, r *http.Request, refuse error, record func(blob.Blob) error) error {
+	const op = "cases.Handler.putUpload"
+	if refuse != nil {
+		return refuse
 	}
 	names, err := h.svc.uploadNames(ctx, c)
 	if err != nil {
@@ -516,8 +529,7 @@ func (h *Handler) attach(ctx context.Context, ap Applicant, c Case, name string,
 	if err != nil {
 		return err
 	}
-	_, err = h.svc.AttachMaterial(ctx, ap, c.ID, name, b)
-	return err
+	return record(b)
 }
 
 // backTo is the page the applicant works on c from: the form of a draft,
@@ -558,6 +570,11 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return h.serveMaterial(w, r, m)
+}
+
+// serveMaterial sends m's file as a download.
+func (h *Handler) serveMaterial(w http.ResponseWriter, r *http.Request, m Material) error {
 	if m.BlobKey == "" {
 		return &errs.Error{Kind: errs.NotFound, Op: "cases.Handler.download", Msg: "该材料为纸质原件，没有电子文件"}
 	}

@@ -22,6 +22,7 @@ import (
 	"yiwang/internal/catalog"
 	"yiwang/internal/identity"
 	"yiwang/internal/platform/authz"
+	"yiwang/internal/platform/blob"
 	"yiwang/internal/platform/errs"
 	"yiwang/internal/platform/pdfdoc"
 	"yiwang/internal/platform/sqldb"
@@ -41,6 +42,10 @@ func (h *Handler) staffRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /console/cases/{id}/act", h.web.Page(h.act))
 	mux.Handle("GET /console/cases/{id}/notice/{kind}", h.web.Page(h.notice))
 	mux.Handle("GET /console/cases/{id}/notice/{kind}/pdf", h.web.Page(h.noticePDF))
+	if h.blobs != nil {
+		mux.Handle("POST /console/cases/{id}/materials", h.web.Page(h.scan))
+		mux.Handle("GET /console/cases/{id}/materials/{mid}", h.web.Page(h.staffDownload))
+	}
 }
 
 var staffCrumbs = []ui.Crumb{{Href: "/console", Label: "工作台"}, {Href: "/console/cases", Label: "办件受理与办理"}}
@@ -335,6 +340,7 @@ type casePage struct {
 	Left          int
 	Actions       []actionForm
 	Notices       []noticeLink
+	ScanNames     []string // the names a scanned material may have, when p may add one
 	Error         string
 }
 
@@ -380,6 +386,51 @@ func (h *Handler) showCase(w http.ResponseWriter, r *http.Request) error {
 	return h.renderCase(w, r, p, http.StatusOK, "", nil)
 }
 
+// scan adds a scanned material to a case (a window clerk scanning what a
+// walk-in brought, or a handler adding what arrived on paper).
+func (h *Handler) scan(w http.ResponseWriter, r *http.Request) error {
+	p, err := staff(r, authz.ViewCases)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	c, err := h.svc.Get(ctx, p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	var refuse error
+	if !Scannable(p, c) {
+		refuse = &errs.Error{Kind: errs.Conflict, Op: "cases.Handler.scan", Msg: fmt.Sprintf("办件当前为“%s”，您不能再为其上传材料", StateLabels[c.State])}
+	}
+	err = h.putUpload(ctx, c, name, r, refuse, func(b blob.Blob) error {
+		_, err := h.svc.ScanMaterial(ctx, p, c.ID, name, b)
+		return err
+	})
+	switch k := errs.KindOf(err); {
+	case err == nil:
+		ui.SetFlash(w, "ok", "已上传材料：“"+name+"”")
+	case k == errs.Invalid || k == errs.Conflict:
+		ui.SetFlash(w, "error", "上传未成功："+errs.Message(err))
+	default:
+		return err
+	}
+	http.Redirect(w, r, "/console/cases/"+url.PathEscape(c.ID)+"#materials", http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) staffDownload(w http.ResponseWriter, r *http.Request) error {
+	p, err := staff(r, authz.ViewCases)
+	if err != nil {
+		return err
+	}
+	m, err := h.svc.StaffMaterial(r.Context(), p, r.PathValue("id"), r.PathValue("mid"))
+	if err != nil {
+		return err
+	}
+	return h.serveMaterial(w, r, m)
+}
+
 // renderCase shows case id; failed, if any, is the action form that was
 // refused, with its errors and the values entered.
 func (h *Handler) renderCase(w http.ResponseWriter, r *http.Request, p *authz.Principal, status int, msg string, failed *actionForm) error {
@@ -416,6 +467,11 @@ func (h *Handler) renderCase(w http.ResponseWriter, r *http.Request, p *authz.Pr
 	}
 	for _, n := range Notices(c) {
 		page.Notices = append(page.Notices, noticeLink{n, NoticeTitles[n]})
+	}
+	if h.blobs != nil && Scannable(p, c) {
+		if page.ScanNames, err = h.svc.uploadNames(ctx, c); err != nil {
+			return err
+		}
 	}
 	return h.pages.Render(w, status, "staff_case.html", page)
 }

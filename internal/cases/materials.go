@@ -10,6 +10,7 @@ import (
 
 	"yiwang/internal/catalog"
 	"yiwang/internal/platform/audit"
+	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/blob"
 	"yiwang/internal/platform/errs"
 	"yiwang/internal/platform/sqldb"
@@ -99,20 +100,76 @@ func (s *Service) AttachMaterial(ctx context.Context, ap Applicant, id, name str
 		if !c.Uploadable() {
 			return &errs.Error{Kind: errs.Conflict, Op: op, Msg: fmt.Sprintf("办件当前为“%s”，不能再上传材料", StateLabels[c.State])}
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM case_materials WHERE case_id = $1`, c.ID).Scan(&n); err != nil {
+		return insertMaterial(ctx, tx, c, m, "account:"+ap.Account.ID)
+	})
+	if err != nil {
+		return Material{}, err
+	}
+	return m, nil
+}
+
+// insertMaterial records m with c (locked in tx) for whoever added it, with
+// its audit entry, unless c holds MaxMaterials files already.
+func insertMaterial(ctx context.Context, tx *sql.Tx, c Case, m Material, by string) error {
+	const op = "cases.insertMaterial"
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM case_materials WHERE case_id = $1`, c.ID).Scan(&n); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if n >= MaxMaterials {
+		return &errs.Error{Kind: errs.Conflict, Op: op, Msg: fmt.Sprintf("每件最多上传%d个材料文件，请删除多余的文件后再上传", MaxMaterials)}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO case_materials (id, case_id, name, blob_key, sha256, size, content_type, paper_checked, added_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, m.ID, c.ID, m.Name, m.BlobKey, m.SHA256, m.Size, m.ContentType, false, by, m.CreatedAt); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return audit.Write(ctx, tx, audit.Entry{Action: "cases.material.add", TargetType: "case", TargetID: c.ID, Region: c.Region, DeptPath: c.DeptPath,
+		Detail: map[string]any{"material": m.ID, "name": m.Name, "sha256": m.SHA256, "size": m.Size}})
+}
+
+// Scannable reports whether staff member p may add scanned materials to c
+// now: while it is open, as intake for its implementing department (the
+// window scanning what a walk-in brought) or as a handler where it is.
+func Scannable(p *authz.Principal, c Case) bool {
+	return c.State.Open() && (p.Can(authz.AcceptCases, c.Target()) || p.Can(authz.HandleCases, c.AtTarget()))
+}
+
+// ScanMaterial records b, a file already in the blob store, as material
+// name of case id, scanned by staff member p (Scannable), under one of the
+// case's MaterialNames; like AttachMaterial it leaves the case's version.
+func (s *Service) ScanMaterial(ctx context.Context, p *authz.Principal, id, name string, b blob.Blob) (Material, error) {
+	const op = "cases.Service.ScanMaterial"
+	name = strings.TrimSpace(name)
+	if !blob.ValidKey(b.Key) || b.SHA256 != b.Key || b.Size <= 0 {
+		return Material{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "文件标识无效，请重新上传"}
+	}
+	c, err := s.Get(ctx, p, id)
+	if err != nil {
+		return Material{}, err
+	}
+	names, err := s.uploadNames(ctx, c)
+	if err != nil {
+		return Material{}, err
+	}
+	if !slices.Contains(names, name) {
+		return Material{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "请选择要上传的是哪一项材料", Fields: map[string]string{"name": "请选择材料名称"}}
+	}
+	m := Material{ID: sqldb.NewID(), Name: name, BlobKey: b.Key, SHA256: b.SHA256, Size: b.Size, ContentType: b.ContentType, CreatedAt: s.now()}
+	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET version = version WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
-		if n >= MaxMaterials {
-			return &errs.Error{Kind: errs.Conflict, Op: op, Msg: fmt.Sprintf("每件最多上传%d个材料文件，请删除多余的文件后再上传", MaxMaterials)}
+		c, err := getCase(ctx, tx, `id = $1`, id)
+		if err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO case_materials (id, case_id, name, blob_key, sha256, size, content_type, paper_checked, added_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, m.ID, c.ID, m.Name, m.BlobKey, m.SHA256, m.Size, m.ContentType, false,
-			"account:"+ap.Account.ID, m.CreatedAt); err != nil {
-			return fmt.Errorf("%s: %w", op, err)
+		if !c.VisibleTo(p) {
+			return errNoCase
 		}
-		return audit.Write(ctx, tx, audit.Entry{Action: "cases.material.add", TargetType: "case", TargetID: c.ID, Region: c.Region, DeptPath: c.DeptPath,
-			Detail: map[string]any{"material": m.ID, "name": m.Name, "sha256": m.SHA256, "size": m.Size}})
+		if !Scannable(p, c) {
+			return &errs.Error{Kind: errs.Conflict, Op: op, Msg: fmt.Sprintf("办件当前为“%s”，您不能再为其上传材料", StateLabels[c.State])}
+		}
+		return insertMaterial(ctx, tx, c, m, "staff:"+p.UserID)
 	})
 	if err != nil {
 		return Material{}, err
@@ -153,6 +210,19 @@ func (s *Service) Material(ctx context.Context, ap Applicant, id, mid string) (M
 	if err != nil {
 		return Material{}, err
 	}
+	return s.materialOf(ctx, c, mid)
+}
+
+// StaffMaterial returns material mid of case id, which p may see.
+func (s *Service) StaffMaterial(ctx context.Context, p *authz.Principal, id, mid string) (Material, error) {
+	c, err := s.Get(ctx, p, id)
+	if err != nil {
+		return Material{}, err
+	}
+	return s.materialOf(ctx, c, mid)
+}
+
+func (s *Service) materialOf(ctx context.Context, c Case, mid string) (Material, error) {
 	ms, err := s.Materials(ctx, c.ID)
 	if err != nil {
 		return Material{}, err

@@ -1,0 +1,99 @@
+package app_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"yiwang/internal/app/apptest"
+	"yiwang/internal/cases"
+)
+
+// staffUploader is a raw client holding staff member cl's session, for
+// multipart posts.
+func staffUploader(e *apptest.Env, cl *apptest.Client) *citizenClient {
+	c := clientOf(e.Server.URL)
+	u, _ := url.Parse(e.Server.URL)
+	c.hc.Jar.SetCookies(u, cl.Cookies())
+	return c
+}
+
+// TestCaseConsoleScans: the window clerk adds a scanned material to a
+// walk-in's case and the back office downloads it; only the item's
+// material names, only documents, only while the case is open, only staff
+// who act on the case; each scan audited.
+func TestCaseConsoleScans(t *testing.T) {
+	for _, e := range apptest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			fixedClock(e, "2026-03-02 10:00")
+			code := itemCode(t, e, "出生医学证明首次签发")
+			_, it, err := e.App.Catalog.Published(t.Context(), code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := walkIn(t, e, code, "11010519491231002X", "张三")
+			clerk := e.LoginDemo(t, "clerk")
+			up := staffUploader(e, clerk)
+			page := "/console/cases/" + c.ID
+			want(t, "case page offers the scan form", clerk.Get(t, page), 200, []string{`id="scan"`, `<option>` + it.Materials[0].Name + `</option>`})
+
+			pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("s"), 2000)...)
+			for _, tc := range []struct {
+				what, name string
+				content    []byte
+				flash      string
+			}{
+				{"not a material of the item", "伪造的材料", pdf, "请选择要上传的是哪一项材料"},
+				{"not a document", it.Materials[0].Name, []byte("MZ\x90\x00 an executable"), "文件类型"},
+				{"no file", it.Materials[0].Name, nil, "请选择要上传的文件"},
+			} {
+				res := up.upload(t, page+"/materials", tc.name, tc.content)
+				if res.Status != http.StatusSeeOther {
+					t.Fatalf("%s: %d %.300s", tc.what, res.Status, res.Body)
+				}
+				want(t, tc.what, up.do(t, "GET", page, "", ""), 200, []string{tc.flash}) // the flash is in up's cookies
+			}
+			if mats, _ := e.App.Cases.Materials(t.Context(), c.ID); len(mats) != 0 {
+				t.Fatalf("refused scans stored %d materials", len(mats))
+			}
+
+			res := up.upload(t, page+"/materials", it.Materials[0].Name, pdf)
+			if res.Status != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), page) {
+				t.Fatalf("scan: %d %q", res.Status, res.Header.Get("Location"))
+			}
+			mats, _ := e.App.Cases.Materials(t.Context(), c.ID)
+			if len(mats) != 1 || mats[0].BlobKey == "" || mats[0].Size != int64(len(pdf)) {
+				t.Fatalf("materials after the scan: %+v", mats)
+			}
+			var n int
+			if err := e.App.DB.R.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM audit_log WHERE action = 'cases.material.add' AND target_id = $1`, c.ID).
+				Scan(&n); err != nil || n != 1 {
+				t.Fatalf("audit entries: %d %v", n, err)
+			}
+			want(t, "case page lists the scan", up.do(t, "GET", page, "", ""), 200, []string{"已上传材料", page + "/materials/" + mats[0].ID})
+
+			// The department's reviewer downloads it; another department's cannot.
+			rev := deptReviewer(t, e, c)
+			dl := rev.Get(t, page+"/materials/"+mats[0].ID)
+			if dl.Status != 200 || dl.Body != string(pdf) || dl.Header.Get("Content-Type") != "application/pdf" {
+				t.Fatalf("download: %d %q", dl.Status, dl.Header.Get("Content-Type"))
+			}
+			want(t, "other department's reviewer", e.LoginDemo(t, "reviewer").Get(t, page+"/materials/"+mats[0].ID), 404, nil)
+			want(t, "unknown material", rev.Get(t, page+"/materials/nope"), 404, nil)
+
+			// A refused case takes no more scans, and its page offers none.
+			cur := current(t, e, c.ID)
+			if _, err := e.App.Cases.StaffAct(t.Context(), consoleAdmin, c.ID, cases.Refuse, cases.Input{Opinion: "不属于本部门职权范围"}, cur.Version); err != nil {
+				t.Fatal(err)
+			}
+			want(t, "refused case page", clerk.Get(t, page), 200, nil, `id="scan"`)
+			up.upload(t, page+"/materials", it.Materials[0].Name, pdf)
+			want(t, "scan after refusal", up.do(t, "GET", page, "", ""), 200, []string{"不能再为其上传材料"})
+			if mats, _ := e.App.Cases.Materials(t.Context(), c.ID); len(mats) != 1 {
+				t.Fatalf("a scan after refusal was stored: %d materials", len(mats))
+			}
+		})
+	}
+}
