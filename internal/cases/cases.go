@@ -129,12 +129,7 @@ type Facts struct {
 // the step's holder takes it.
 func stepAction(a Action) bool { return a == Advance || a == Approve || a == Deny }
 
-func (f Facts) holder() Role {
-	if f.StepHolder == ByApprover {
-		return ByApprover
-	}
-	return ByHandler
-}
+func (f Facts) holder() Role { return Step{Role: f.StepHolder}.Holder() }
 
 // AtDecision reports whether the case is at its last workflow step, where
 // the decision is made.
