@@ -9,6 +9,7 @@ import (
 
 	"yiwang/internal/app/apptest"
 	"yiwang/internal/cases"
+	"yiwang/internal/platform/sqldb/sqldbtest"
 )
 
 // staffUploader is a raw client holding staff member cl's session, for
@@ -96,4 +97,21 @@ func TestCaseConsoleScans(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCaseConsoleSupplyLate: 容缺 materials owed past their date are
+// flagged on the case page, not before.
+func TestCaseConsoleSupplyLate(t *testing.T) {
+	e := apptest.Demo(t, sqldbtest.SQLite(t))
+	now := fixedClock(e, "2026-03-02 10:00")
+	c := walkIn(t, e, itemCode(t, e, "出生医学证明首次签发"), "11010519491231002X", "张三")
+	by := now.AddDate(0, 0, 3)
+	c, err := e.App.Cases.StaffAct(t.Context(), consoleAdmin, c.ID, cases.AcceptTolerant, cases.Input{Items: []string{"户口簿"}, By: by}, c.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clerk := e.LoginDemo(t, "clerk")
+	want(t, "owed, in time", clerk.Get(t, "/console/cases/"+c.ID), 200, []string{`id="outstanding"`, "2026-03-05"}, `id="supply-late"`)
+	*now = now.AddDate(0, 0, 4)
+	want(t, "owed, late", clerk.Get(t, "/console/cases/"+c.ID), 200, []string{`id="supply-late"`})
 }

@@ -341,6 +341,7 @@ type casePage struct {
 	Actions       []actionForm
 	Notices       []noticeLink
 	ScanNames     []string // the names a scanned material may have, when p may add one
+	SupplyLate    bool     // 容缺 materials are owed past their date
 	Error         string
 }
 
@@ -451,6 +452,7 @@ func (h *Handler) renderCase(w http.ResponseWriter, r *http.Request, p *authz.Pr
 	page := casePage{Base: ui.ConsoleBase(r, title, staffCrumbs...), Case: c, ApplicantKind: identity.KindLabels[identity.Kind(c.ApplicantKind)],
 		Events: evs, Alert: a, Left: left, Error: msg}
 	page.AlertText, page.AlertClass = alertView(c, a)
+	page.SupplyLate = len(c.Outstanding) > 0 && !c.SupplyBy.IsZero() && calendar.DateOf(h.svc.now()).After(c.SupplyBy)
 	for k, v := range c.Form {
 		page.Form = append(page.Form, kv{k, v})
 	}
