@@ -161,7 +161,7 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 		return nil, err
 	}
 	// Cases (办件): notices to applicants go out as SMS through identity's outbox sender.
-	a.Cases = cases.NewService(db, a.Calendar, a.Org, a.Catalog, a.Identity, identity.OutboxSender{}, cases.Settings{WarnDays: cfg.CaseWarnDays})
+	a.Cases = cases.NewService(db, a.Calendar, a.Org, a.Catalog, a.Identity, a.Identity, cases.Settings{WarnDays: cfg.CaseWarnDays})
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Staff.OnDepartmentMoved)
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Catalog.OnDepartmentMoved)
 	a.Outbox.Handle(org.TopicDepartmentMoved, a.Cases.OnDepartmentMoved)

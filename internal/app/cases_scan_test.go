@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"yiwang/internal/app/apptest"
 	"yiwang/internal/cases"
@@ -114,4 +115,50 @@ func TestCaseConsoleSupplyLate(t *testing.T) {
 	want(t, "owed, in time", clerk.Get(t, "/console/cases/"+c.ID), 200, []string{`id="outstanding"`, "2026-03-05"}, `id="supply-late"`)
 	*now = now.AddDate(0, 0, 4)
 	want(t, "owed, late", clerk.Get(t, "/console/cases/"+c.ID), 200, []string{`id="supply-late"`})
+}
+
+// TestCaseNoticesByEmail: an applicant with a verified e-mail address gets
+// each notice by e-mail as well as by SMS; an unverified address gets none.
+func TestCaseNoticesByEmail(t *testing.T) {
+	e := apptest.Demo(t, sqldbtest.SQLite(t))
+	ctx := t.Context()
+	fixedClock(e, "2026-03-02 10:00")
+	ap := demoCitizen(t, e)
+	code := itemCode(t, e, "出生医学证明首次签发")
+	count := func(topic, number string) int {
+		t.Helper()
+		var n int
+		if err := e.App.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE topic = $1 AND payload LIKE $2`, topic, "%"+number+"%").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	file := func() cases.Case {
+		t.Helper()
+		c, err := e.App.Cases.Draft(ctx, ap, code, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err = e.App.Cases.ApplicantAct(ctx, ap, c.ID, cases.Submit, nil, cases.Input{}, c.Version); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if _, err := e.App.DB.W.ExecContext(ctx, `UPDATE identity_accounts SET email = $1 WHERE id = $2`, "wxm@example.cn", ap.Account.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := file()
+	if count("identity.sms", c.Number) != 1 || count("identity.mail", c.Number) != 0 {
+		t.Fatalf("unverified address: %d SMS, %d e-mails", count("identity.sms", c.Number), count("identity.mail", c.Number))
+	}
+	if _, err := e.App.DB.W.ExecContext(ctx, `UPDATE identity_accounts SET email_verified_at = $1 WHERE id = $2`, time.Now().UTC(), ap.Account.ID); err != nil {
+		t.Fatal(err)
+	}
+	c = file()
+	if _, err := e.App.Cases.StaffAct(ctx, consoleAdmin, c.ID, cases.Accept, cases.Input{}, c.Version); err != nil {
+		t.Fatal(err)
+	}
+	if count("identity.sms", c.Number) != 2 || count("identity.mail", c.Number) != 2 {
+		t.Fatalf("verified address: %d SMS, %d e-mails, want 2 and 2", count("identity.sms", c.Number), count("identity.mail", c.Number))
+	}
 }

@@ -149,6 +149,12 @@ func TestCaseLifecycle(t *testing.T) {
 			if sms != 4 { // submitted, accepted, correction, decision
 				t.Errorf("%d notices to the applicant, want 4", sms)
 			}
+			// Without a verified address there is no e-mail.
+			var mails int
+			e.App.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE topic = 'identity.mail' AND payload LIKE $1`, "%"+c.Number+"%").Scan(&mails)
+			if mails != 0 {
+				t.Errorf("%d e-mails to an applicant without a verified address", mails)
+			}
 			if pr, err := e.App.Cases.Progress(ctx, c.Number, "王小明"); err != nil || pr.ID != c.ID {
 				t.Errorf("progress lookup: %v", err)
 			}

@@ -1,9 +1,11 @@
 package cases
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"yiwang/internal/platform/errs"
 )
@@ -154,5 +156,42 @@ func TestCodes(t *testing.T) {
 		if CodeLabels[c] == "" {
 			t.Errorf("code %d has no label", c)
 		}
+	}
+}
+
+func TestInputCheck(t *testing.T) {
+	today := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		a     Action
+		in    Input
+		field string // "" when valid
+	}{
+		{"plain opinion", Deny, Input{Opinion: "不符合条件\n详见告知书"}, ""},
+		{"a refusal needs its reason", Refuse, Input{Opinion: "  "}, "opinion"},
+		{"control character in the opinion", Deny, Input{Opinion: "不符合\x00条件"}, "opinion"},
+		{"escape sequence in the opinion", Deny, Input{Opinion: "\x1b[31m红字"}, "opinion"},
+		{"control character in a listed item", RequestFix, Input{Opinion: "材料不全", Items: []string{"户口簿\x07"}}, "items"},
+		{"invalid UTF-8 in a listed item", RequestFix, Input{Opinion: "材料不全", Items: []string{"\xff"}}, "items"},
+		{"correction lists something", RequestFix, Input{Opinion: "材料不全", Items: []string{" "}}, "items"},
+		{"a tolerant acceptance needs a date not in the past", AcceptTolerant, Input{Items: []string{"户口簿"}, By: today.AddDate(0, 0, -1)}, "by"},
+		{"an extension of 61 days", Extend, Input{Opinion: "专家评审", Days: 61}, "days"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			err := in.check(tc.a, today)
+			var field string
+			if e, ok := errors.AsType[*errs.Error](err); ok {
+				for k := range e.Fields {
+					field = k
+				}
+			} else if err != nil {
+				t.Fatalf("unexpected error %v", err)
+			}
+			if field != tc.field {
+				t.Errorf("field %q (%v), want %q", field, err, tc.field)
+			}
+		})
 	}
 }

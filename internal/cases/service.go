@@ -38,10 +38,12 @@ type Changed struct {
 	ApplicantID string `json:"applicant_id"`
 }
 
-// Notifier tells applicants what happened to their case (SMS or e-mail),
-// inside the transaction of the change. identity.OutboxSender queues SMS.
+// Notifier tells applicants what happened to their case, inside the
+// transaction of the change: identity.Service sends an SMS to the
+// account's phone and, when it has a verified address, an e-mail (both
+// queued on the outbox, each through its pluggable sender).
 type Notifier interface {
-	Send(ctx context.Context, tx *sql.Tx, phone, text string) error
+	NotifyAccount(ctx context.Context, tx *sql.Tx, accountID, subject, text string) error
 }
 
 // Settings are the case rules that are local policy.
@@ -67,7 +69,7 @@ func NewService(db *sqldb.DB, cal *calendar.Service, orgs *org.Service, items *c
 		set.WarnDays = 2
 	}
 	if notify == nil {
-		notify = identity.OutboxSender{}
+		notify = ids
 	}
 	return &Service{db: db, cal: cal, orgs: orgs, items: items, ids: ids, notify: notify, set: set, now: sqldb.Now}
 }

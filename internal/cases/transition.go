@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"yiwang/internal/calendar"
@@ -35,6 +36,10 @@ func invalid(op, field, msg string) error {
 	return &errs.Error{Kind: errs.Invalid, Op: op, Msg: msg, Fields: map[string]string{field: msg}}
 }
 
+// control reports a control character other than a tab or line break
+// (notices and messages cannot carry them).
+func control(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }
+
 // check validates in for action a.
 func (in *Input) check(a Action, today time.Time) error {
 	const op = "cases.Input.check"
@@ -51,12 +56,17 @@ func (in *Input) check(a Action, today time.Time) error {
 		return invalid(op, "opinion", "请填写办理意见（理由）")
 	case utf8.RuneCountInString(in.Opinion) > 1000 || !utf8.ValidString(in.Opinion):
 		return invalid(op, "opinion", "办理意见不能超过1000个字")
+	case strings.IndexFunc(in.Opinion, control) >= 0:
+		return invalid(op, "opinion", "办理意见含有无效字符")
 	case len(in.Items) > 50:
 		return invalid(op, "items", "所列事项不能超过50项")
 	}
 	for _, it := range in.Items {
-		if utf8.RuneCountInString(it) > 200 {
+		if utf8.RuneCountInString(it) > 200 || !utf8.ValidString(it) {
 			return invalid(op, "items", "每项不能超过200个字")
+		}
+		if strings.IndexFunc(it, control) >= 0 {
+			return invalid(op, "items", "所列事项含有无效字符")
 		}
 	}
 	switch a {
@@ -168,8 +178,8 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 		ApplicantID: c.ApplicantID}); err != nil {
 		return Case{}, err
 	}
-	if text := notice(c, a, in); text != "" && c.ApplicantPhone != "" {
-		if err := s.notify.Send(ctx, tx, c.ApplicantPhone, text); err != nil {
+	if text := notice(c, a, in); text != "" {
+		if err := s.notify.NotifyAccount(ctx, tx, c.ApplicantID, "办件进度通知（"+c.Number+"）", text); err != nil {
 			return Case{}, err
 		}
 	}
