@@ -151,6 +151,11 @@ func New(ctx context.Context, cfg config.Config, db *sqldb.DB, o Options) (*App,
 	// Verification codes go through the outbox; without an SMS gateway
 	// they are "delivered" to the log (the demo reads them there).
 	a.Outbox.Handle(identity.TopicSMS, identity.LogSMS(log))
+	mailH, err := MailHandler(cfg, log) // SMTP when smtp_addr is set, else the log
+	if err != nil {
+		return nil, err
+	}
+	a.Outbox.Handle(identity.TopicMail, mailH)
 	// OIDC provider: single sign-on for the vertical systems (identity/oidc*.go).
 	oidcP, err := identity.NewOIDC(ctx, db, a.Identity, identity.OIDCSettings{Issuer: cfg.BaseURL, Secret: cfg.OIDCSecret, KeyRotation: cfg.OIDCKeyRotation})
 	if err != nil {
