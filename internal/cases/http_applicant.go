@@ -479,7 +479,12 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	err = h.attach(ctx, ap, c, name, r)
+	return uploaded(w, r, name, h.attach(ctx, ap, c, name, r), backTo(c))
+}
+
+// uploaded tells the uploader how the upload of material name went (err)
+// and sends them back to page; errors other than refusals are returned.
+func uploaded(w http.ResponseWriter, r *http.Request, name string, err error, page string) error {
 	switch k := errs.KindOf(err); {
 	case err == nil:
 		ui.SetFlash(w, "ok", "已上传材料：“"+name+"”")
@@ -488,7 +493,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return err
 	}
-	http.Redirect(w, r, backTo(c), http.StatusSeeOther)
+	http.Redirect(w, r, page, http.StatusSeeOther)
 	return nil
 }
 

@@ -408,16 +408,7 @@ func (h *Handler) scan(w http.ResponseWriter, r *http.Request) error {
 		_, err := h.svc.ScanMaterial(ctx, p, c.ID, name, b)
 		return err
 	})
-	switch k := errs.KindOf(err); {
-	case err == nil:
-		ui.SetFlash(w, "ok", "已上传材料：“"+name+"”")
-	case k == errs.Invalid || k == errs.Conflict:
-		ui.SetFlash(w, "error", "上传未成功："+errs.Message(err))
-	default:
-		return err
-	}
-	http.Redirect(w, r, "/console/cases/"+url.PathEscape(c.ID)+"#materials", http.StatusSeeOther)
-	return nil
+	return uploaded(w, r, name, err, "/console/cases/"+url.PathEscape(c.ID)+"#materials")
 }
 
 func (h *Handler) staffDownload(w http.ResponseWriter, r *http.Request) error {

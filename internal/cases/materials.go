@@ -77,21 +77,14 @@ func (s *Service) uploadNames(ctx context.Context, c Case) ([]string, error) {
 func (s *Service) AttachMaterial(ctx context.Context, ap Applicant, id, name string, b blob.Blob) (Material, error) {
 	const op = "cases.Service.AttachMaterial"
 	name = strings.TrimSpace(name)
-	if !blob.ValidKey(b.Key) || b.SHA256 != b.Key || b.Size <= 0 {
-		return Material{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "文件标识无效，请重新上传"}
-	}
 	c, err := s.own(ctx, s.db.R, ap, id)
 	if err != nil {
 		return Material{}, err
 	}
-	names, err := s.uploadNames(ctx, c)
+	m, err := s.newMaterial(ctx, c, name, b, op)
 	if err != nil {
 		return Material{}, err
 	}
-	if !slices.Contains(names, name) {
-		return Material{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "请选择要上传的是哪一项材料", Fields: map[string]string{"name": "请选择材料名称"}}
-	}
-	m := Material{ID: sqldb.NewID(), Name: name, BlobKey: b.Key, SHA256: b.SHA256, Size: b.Size, ContentType: b.ContentType, CreatedAt: s.now()}
 	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		c, err := s.lockOwn(ctx, tx, ap, id)
 		if err != nil {
@@ -106,6 +99,22 @@ func (s *Service) AttachMaterial(ctx context.Context, ap Applicant, id, name str
 		return Material{}, err
 	}
 	return m, nil
+}
+
+// newMaterial is stored file b as material name of c, if b is a valid
+// stored file and name one of c's MaterialNames.
+func (s *Service) newMaterial(ctx context.Context, c Case, name string, b blob.Blob, op string) (Material, error) {
+	if !blob.ValidKey(b.Key) || b.SHA256 != b.Key || b.Size <= 0 {
+		return Material{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "文件标识无效，请重新上传"}
+	}
+	names, err := s.uploadNames(ctx, c)
+	if err != nil {
+		return Material{}, err
+	}
+	if !slices.Contains(names, name) {
+		return Material{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "请选择要上传的是哪一项材料", Fields: map[string]string{"name": "请选择材料名称"}}
+	}
+	return Material{ID: sqldb.NewID(), Name: name, BlobKey: b.Key, SHA256: b.SHA256, Size: b.Size, ContentType: b.ContentType, CreatedAt: s.now()}, nil
 }
 
 // insertMaterial records m with c (locked in tx) for whoever added it, with
@@ -140,21 +149,14 @@ func Scannable(p *authz.Principal, c Case) bool {
 func (s *Service) ScanMaterial(ctx context.Context, p *authz.Principal, id, name string, b blob.Blob) (Material, error) {
 	const op = "cases.Service.ScanMaterial"
 	name = strings.TrimSpace(name)
-	if !blob.ValidKey(b.Key) || b.SHA256 != b.Key || b.Size <= 0 {
-		return Material{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "文件标识无效，请重新上传"}
-	}
 	c, err := s.Get(ctx, p, id)
 	if err != nil {
 		return Material{}, err
 	}
-	names, err := s.uploadNames(ctx, c)
+	m, err := s.newMaterial(ctx, c, name, b, op)
 	if err != nil {
 		return Material{}, err
 	}
-	if !slices.Contains(names, name) {
-		return Material{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "请选择要上传的是哪一项材料", Fields: map[string]string{"name": "请选择材料名称"}}
-	}
-	m := Material{ID: sqldb.NewID(), Name: name, BlobKey: b.Key, SHA256: b.SHA256, Size: b.Size, ContentType: b.ContentType, CreatedAt: s.now()}
 	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET version = version WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("%s: %w", op, err)

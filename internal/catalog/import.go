@@ -367,6 +367,19 @@ func (s *Service) checkImport(ctx context.Context, p *authz.Principal, id string
 		err error
 	}
 	depts := map[string]deptResult{}
+	// dept looks a department up by credit code once per import; not
+	// finding it (or not being allowed to see it) is the row's problem.
+	dept := func(uscc string) (deptResult, error) {
+		dr, ok := depts[uscc]
+		if !ok {
+			dr.d, dr.err = s.org.DepartmentByUSCC(ctx, p, uscc)
+			if dr.err != nil && errs.KindOf(dr.err) != errs.NotFound {
+				return dr, dr.err
+			}
+			depts[uscc] = dr
+		}
+		return dr, nil
+	}
 	seen := map[string]int{}
 	var good []importRow
 	var bad []RowError
@@ -383,13 +396,9 @@ func (s *Service) checkImport(ctx context.Context, p *authz.Principal, id string
 		}
 		it := row.Item
 		fileName, fileCode := it.DeptName, it.Code
-		dr, ok := depts[it.DeptUSCC]
-		if !ok {
-			dr.d, dr.err = s.org.DepartmentByUSCC(ctx, p, it.DeptUSCC)
-			if dr.err != nil && errs.KindOf(dr.err) != errs.NotFound {
-				return nil, nil, dr.err
-			}
-			depts[it.DeptUSCC] = dr
+		dr, err := dept(it.DeptUSCC)
+		if err != nil {
+			return nil, nil, err
 		}
 		var rowErrs []RowError
 		uscc := ColumnOf("dept_uscc")
@@ -403,13 +412,9 @@ func (s *Service) checkImport(ctx context.Context, p *authz.Principal, id string
 			if st.DeptUSCC == "" {
 				continue
 			}
-			sr, ok := depts[st.DeptUSCC]
-			if !ok {
-				sr.d, sr.err = s.org.DepartmentByUSCC(ctx, p, st.DeptUSCC)
-				if sr.err != nil && errs.KindOf(sr.err) != errs.NotFound {
-					return nil, nil, sr.err
-				}
-				depts[st.DeptUSCC] = sr
+			sr, err := dept(st.DeptUSCC)
+			if err != nil {
+				return nil, nil, err
 			}
 			if st.DeptID = sr.d.ID; sr.err != nil {
 				st.DeptID = "-" // named on the row below, as stepDepts names a missing department
