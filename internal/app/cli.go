@@ -249,7 +249,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if !rep.OK {
 		return fmt.Errorf("audit chain BROKEN at entry %d: %s (%d entries read)", rep.BrokenAt, rep.Problem, rep.Entries)
 	}
-	fmt.Fprintf(stdout, "audit chain intact: %d entries\n", rep.Entries)
+	fmt.Fprintf(stdout, "audit chain intact: %d entries in %d chains\n", rep.Entries, rep.Chains)
 	return nil
 }
 

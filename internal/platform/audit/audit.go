@@ -6,7 +6,14 @@
 // Each entry's hash is SHA-256 over the previous entry's hash and the
 // entry's canonical form. Appending first bumps the chain's head row
 // (audit_chains), which serialises appenders of one chain on every engine;
-// Verify recomputes the whole chain and reports the first break.
+// Verify recomputes every chain and reports the first break.
+//
+// The log is sharded into chains so that appenders on PostgreSQL do not all
+// queue on one head row: an entry joins the shard its transaction's first
+// target hashes to (ChainFor), when that shard's head row exists, and
+// MainChain otherwise. The PostgreSQL migration creates the shard heads;
+// SQLite, whose writes are serialised anyway, keeps the one chain. Order
+// across chains comes from at and the UUIDv7 ids.
 package audit
 
 import (
@@ -17,14 +24,65 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"maps"
+	"runtime"
+	"slices"
+	"sync"
 	"time"
+	"weak"
 
 	"yiwang/internal/platform/sqldb"
 )
 
-// MainChain is the chain every entry joins today. The schema allows several
-// chains (e.g. one per shard) should one head row become a hot spot.
+// MainChain is the first chain: every entry written before the log was
+// sharded, shard 0's entries, and every entry on a database without shard
+// heads (SQLite).
 const MainChain = "main"
+
+// Shards is how many chains entries are spread over where the shard heads
+// exist. Raising it needs a migration adding the new heads; entries already
+// written stay where they are and verify as before.
+const Shards = 16
+
+// ChainName is the name of shard i: MainChain for 0, "main-01" … for the
+// others.
+func ChainName(i int) string {
+	if i == 0 {
+		return MainChain
+	}
+	return fmt.Sprintf("%s-%02d", MainChain, i)
+}
+
+// ChainFor is the shard an entry on targetID joins (when its head exists):
+// FNV-1a of the id modulo Shards.
+func ChainFor(targetID string) string {
+	h := fnv.New32a()
+	h.Write([]byte(targetID))
+	return ChainName(int(h.Sum32() % Shards))
+}
+
+// txChains remembers the chain each open transaction appends to, so that
+// every entry of a transaction joins the chain its first entry chose: a
+// transaction then holds one head at most, and two transactions can never
+// deadlock over two heads. Keys are weak, and a key is deleted once its
+// transaction has been garbage-collected.
+var txChains sync.Map // weak.Pointer[sql.Tx] → string
+
+func chainOf(tx *sql.Tx, targetID string) string {
+	k := weak.Make(tx)
+	if c, ok := txChains.Load(k); ok {
+		return c.(string)
+	}
+	return ChainFor(targetID)
+}
+
+func keepChain(tx *sql.Tx, chain string) {
+	k := weak.Make(tx)
+	if _, loaded := txChains.LoadOrStore(k, chain); !loaded {
+		runtime.AddCleanup(tx, func(k weak.Pointer[sql.Tx]) { txChains.Delete(k) }, k)
+	}
+}
 
 // Actor is who acts, taken from the request context.
 type Actor struct {
@@ -121,12 +179,13 @@ func Write(ctx context.Context, tx *sql.Tx, e Entry) error {
 		}
 		detail = string(b)
 	}
-	seq, prev, err := bump(ctx, tx, MainChain)
+	chain, seq, prev, err := bump(ctx, tx, chainOf(tx, e.TargetID))
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	keepChain(tx, chain)
 	r := Record{
-		Chain: MainChain, Seq: seq, ID: sqldb.NewID(), At: sqldb.Now(),
+		Chain: chain, Seq: seq, ID: sqldb.NewID(), At: sqldb.Now(),
 		ActorID: a.ID, ActorName: a.Name, Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID,
 		Region: e.Region, DeptPath: e.DeptPath, IP: a.IP, RequestID: a.RequestID, Detail: detail, OnBehalfOf: a.OnBehalfOf, PrevHash: prev,
 	}
@@ -146,85 +205,136 @@ func Write(ctx context.Context, tx *sql.Tx, e Entry) error {
 	return nil
 }
 
-// bump advances the chain head, locking it until tx ends, and returns the
-// new sequence number and the previous entry's hash.
-func bump(ctx context.Context, tx *sql.Tx, chain string) (int64, string, error) {
+// bump advances the head of chain, or of MainChain when chain has no head
+// row, locking it until tx ends, and returns the chain used, the new
+// sequence number and the previous entry's hash. The main head is created
+// when missing; shard heads only by migration.
+func bump(ctx context.Context, tx *sql.Tx, chain string) (string, int64, string, error) {
 	for range 2 {
+		var used, prev string
 		var seq int64
-		var prev string
-		err := tx.QueryRowContext(ctx, `UPDATE audit_chains SET seq = seq + 1 WHERE chain = $1 RETURNING seq, hash`, chain).Scan(&seq, &prev)
+		err := tx.QueryRowContext(ctx, `UPDATE audit_chains SET seq = seq + 1
+			WHERE chain = COALESCE((SELECT chain FROM audit_chains WHERE chain = $1), $2)
+			RETURNING chain, seq, hash`, chain, MainChain).Scan(&used, &seq, &prev)
 		if err == nil {
-			return seq, prev, nil
+			return used, seq, prev, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return 0, "", err
+			return "", 0, "", err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_chains (chain, seq, hash) VALUES ($1, 0, '') ON CONFLICT (chain) DO NOTHING`, chain); err != nil {
-			return 0, "", err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_chains (chain, seq, hash) VALUES ($1, 0, '') ON CONFLICT (chain) DO NOTHING`, MainChain); err != nil {
+			return "", 0, "", err
 		}
 	}
-	return 0, "", fmt.Errorf("chain %q head missing", chain)
+	return "", 0, "", fmt.Errorf("chain %q head missing", MainChain)
 }
 
 // Report is the outcome of Verify.
 type Report struct {
-	Entries  int64  // entries checked
-	OK       bool   // the chain is intact
-	BrokenAt int64  // sequence number of the first bad entry, when not OK
-	Problem  string // what is wrong there
+	Entries  int64  // entries checked, over every chain
+	Chains   int    // chains checked (a head row or entries)
+	OK       bool   // every chain is intact
+	Chain    string // the chain of the first bad entry, when not OK
+	BrokenAt int64  // sequence number of the first bad entry in Chain, when not OK
+	Problem  string // what is wrong there, naming the chain
 }
 
-// Verify walks the chain in order, recomputing every hash, and checks that
-// sequence numbers have no gaps and the head matches the last entry.
+type head struct {
+	seq  int64
+	hash string
+}
+
+// Verify walks every chain in order of name, each in sequence order,
+// recomputing every hash, and checks that sequence numbers have no gaps and
+// that each chain's head matches its last entry. It reports the first break.
 func Verify(ctx context.Context, db *sqldb.DB) (Report, error) {
-	rows, err := db.R.QueryContext(ctx, `SELECT `+columns+` FROM audit_log WHERE chain = $1 ORDER BY seq ASC`, MainChain)
+	const op = "audit.Verify"
+	heads := map[string]head{}
+	hrows, err := db.R.QueryContext(ctx, `SELECT chain, seq, hash FROM audit_chains`)
 	if err != nil {
-		return Report{}, fmt.Errorf("audit.Verify: %w", err)
+		return Report{}, fmt.Errorf("%s: heads: %w", op, err)
+	}
+	for hrows.Next() {
+		var c string
+		var h head
+		if err := hrows.Scan(&c, &h.seq, &h.hash); err != nil {
+			hrows.Close()
+			return Report{}, fmt.Errorf("%s: heads: %w", op, err)
+		}
+		heads[c] = h
+	}
+	hrows.Close()
+	if err := hrows.Err(); err != nil {
+		return Report{}, fmt.Errorf("%s: heads: %w", op, err)
+	}
+
+	rep := Report{OK: true}
+	// end checks the head of a chain whose last entry was seq with hash
+	// last, and forgets it: the heads left at the end have no entries.
+	end := func(chain string, seq int64, last string) bool {
+		h, ok := heads[chain]
+		delete(heads, chain)
+		switch {
+		case !ok:
+			rep = fail(rep, chain, seq, "chain head is missing")
+		case h.seq > seq:
+			rep = fail(rep, chain, seq+1, fmt.Sprintf("head says %d entries but %d were found (entries deleted at the end?)", h.seq, seq))
+		case h.seq < seq:
+			rep = fail(rep, chain, h.seq+1, fmt.Sprintf("head says %d entries but %d were found (head altered?)", h.seq, seq))
+		case h.hash != last:
+			rep = fail(rep, chain, seq, "head hash does not match the last entry")
+		}
+		return rep.OK
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT `+columns+` FROM audit_log ORDER BY chain ASC, seq ASC`)
+	if err != nil {
+		return Report{}, fmt.Errorf("%s: %w", op, err)
 	}
 	defer rows.Close()
-	rep := Report{OK: true}
-	prev := ""
-	var want int64 = 1
+	chain, prev := "", ""
+	var want int64
 	for rows.Next() {
 		r, err := scan(rows)
 		if err != nil {
-			return rep, fmt.Errorf("audit.Verify: %w", err)
+			return rep, fmt.Errorf("%s: %w", op, err)
+		}
+		if r.Chain != chain || rep.Chains == 0 {
+			if rep.Chains > 0 && !end(chain, want-1, prev) {
+				return rep, nil
+			}
+			chain, prev, want = r.Chain, "", 1
+			rep.Chains++
 		}
 		rep.Entries++
 		switch {
 		case r.Seq != want:
-			return fail(rep, want, fmt.Sprintf("entry %d is missing (found %d next)", want, r.Seq)), nil
+			return fail(rep, chain, want, fmt.Sprintf("entry %d is missing (found %d next)", want, r.Seq)), nil
 		case r.PrevHash != prev:
-			return fail(rep, r.Seq, "prev_hash does not match the previous entry"), nil
+			return fail(rep, chain, r.Seq, "prev_hash does not match the previous entry"), nil
 		case chainHash(prev, r) != r.Hash:
-			return fail(rep, r.Seq, "content does not match its hash (altered)"), nil
+			return fail(rep, chain, r.Seq, "content does not match its hash (altered)"), nil
 		}
 		prev = r.Hash
 		want++
 	}
 	if err := rows.Err(); err != nil {
-		return rep, fmt.Errorf("audit.Verify: %w", err)
+		return rep, fmt.Errorf("%s: %w", op, err)
 	}
-	var headSeq int64
-	var headHash string
-	err = db.R.QueryRowContext(ctx, `SELECT seq, hash FROM audit_chains WHERE chain = $1`, MainChain).Scan(&headSeq, &headHash)
-	if errors.Is(err, sql.ErrNoRows) {
-		if rep.Entries == 0 {
+	if rep.Chains > 0 && !end(chain, want-1, prev) {
+		return rep, nil
+	}
+	// Heads without entries: nothing may have been appended to them.
+	for _, c := range slices.Sorted(maps.Keys(heads)) {
+		rep.Chains++
+		if !end(c, 0, "") {
 			return rep, nil
 		}
-		return fail(rep, want-1, "chain head is missing"), nil
-	}
-	if err != nil {
-		return rep, fmt.Errorf("audit.Verify: head: %w", err)
-	}
-	if headSeq != want-1 || headHash != prev {
-		return fail(rep, want, fmt.Sprintf("head says %d entries but %d were found (entries deleted at the end?)", headSeq, want-1)), nil
 	}
 	return rep, nil
 }
 
-func fail(r Report, seq int64, problem string) Report {
-	r.OK, r.BrokenAt, r.Problem = false, seq, problem
+func fail(r Report, chain string, seq int64, problem string) Report {
+	r.OK, r.Chain, r.BrokenAt, r.Problem = false, chain, seq, "chain "+chain+": "+problem
 	return r
 }
 

@@ -25,6 +25,8 @@ type Query struct {
 // List returns entries matching q and the scope condition (an SQL condition
 // over region_code and dept_path with its arguments starting at $1, as made
 // by authz.Principal.Filter), newest first, and the number of matches.
+// Entries of different chains are ordered by time and then by their UUIDv7
+// ids; sequence numbers count within a chain only.
 func List(ctx context.Context, db *sqldb.DB, q Query, scope string, scopeArgs []any) ([]Record, int, error) {
 	const op = "audit.List"
 	for _, f := range [...]struct{ field, v string }{{"actor", q.Actor}, {"action", q.Action}, {"target", q.TargetID}, {"target_type", q.TargetType}} {
@@ -63,7 +65,7 @@ func List(ctx context.Context, db *sqldb.DB, q Query, scope string, scopeArgs []
 		return nil, 0, fmt.Errorf("%s: count: %w", op, err)
 	}
 	page, args := w.Page(q.Limit, q.Offset)
-	rows, err := db.R.QueryContext(ctx, `SELECT `+columns+` FROM audit_log`+w.String()+` ORDER BY at DESC, seq DESC`+page, args...)
+	rows, err := db.R.QueryContext(ctx, `SELECT `+columns+` FROM audit_log`+w.String()+` ORDER BY at DESC, id DESC`+page, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", op, err)
 	}
