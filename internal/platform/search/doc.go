@@ -20,6 +20,12 @@
 //     are indexed whole: "A1" becomes a1. Each text field has its own column.
 //   - Every CJK character is also indexed once per document in a separate
 //     unigram column, for one-character queries.
+//   - Each CJK run of three or more characters is also indexed as its
+//     overlapping trigrams in a trigram column shared by all fields (营业执照
+//     becomes 营业执 业执照), with a filler token between runs and fields.
+//     A query term of three or more CJK characters is a phrase of its
+//     trigrams there, which matches the same documents as the phrase of its
+//     bigrams but ANDs fewer and far sparser doclists.
 //   - Between two CJK runs a filler token that no query can produce is
 //     written, so a phrase never matches across a separator: "营业 业务" does
 //     not match the query 营业务.
@@ -30,9 +36,15 @@
 //   - Region and facet values are tokens of a tags column: the region as each
 //     of its prefixes, a facet value as its facet number and hex bytes. Filters
 //     are thus part of the FTS5 expression and never join another table.
+//     Each facet value is also indexed combined with the region's prefixes
+//     of two, four and six digits (province, city, county): a query that
+//     filters on such a prefix and on facets ANDs the facets' combined
+//     tokens, one sparse doclist each, instead of the dense doclists of the
+//     region and of each value.
 //
 // A query is folded and cut the same way. Its runs (its terms) are ANDed;
-// a CJK run of two or more characters becomes an FTS5 phrase of its bigrams,
+// a CJK run of two characters becomes an FTS5 phrase of its bigram, one of
+// three or more a phrase of its trigrams,
 // a single CJK character is looked up in the unigram column and a word is
 // matched whole. Every token is written as a quoted FTS5 string, so FTS5
 // operators typed by users (AND, OR, NEAR, *, ^, ", :) are inert text.
@@ -106,7 +118,7 @@
 // # Storage and concurrency
 //
 // The file holds one contentless FTS5 table (a column per field, the unigram,
-// tags and keys columns), a docs table (number, id, region, boost, facet
+// tags, keys and trigram columns), a docs table (number, id, region, boost, facet
 // tags and the original texts, for ranking, highlighting and facet counts),
 // a facets table (facet, value, doc) and the field length totals. It is
 // opened in WAL mode with a busy timeout and memory-mapped; writes go

@@ -12,7 +12,12 @@ func Tokens(text string) (field, uni []string) {
 }
 
 // MatchExpr exposes the FTS5 expression made for terms.
-func MatchExpr(terms []string) string { return matchExpr(terms, "{f0 f1}") }
+func MatchExpr(terms []string) string { return matchExpr(terms, "{f0 f1}", true) }
+
+// Plain makes ix match CJK terms by bigrams only (no trigrams) and filter by
+// separate region and facet tags only (no combined tags), as before both
+// were indexed, so that tests can check both ways find the same.
+func Plain(ix *Index, bigrams, separate bool) { ix.noTri, ix.noCombined = bigrams, separate }
 
 // Squeeze makes ix take the paths of a large index on a small corpus: it
 // loads at most w matches whole and ranks in windows of w matches. Totals
@@ -34,4 +39,12 @@ func MemDocs(ix *Index) int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	return ix.mem.docs
+}
+
+// Trigrams exposes the trigram column's text for text (the filler between
+// runs shown as "|").
+func Trigrams(text string) string {
+	var b strings.Builder
+	trigrams(runs(text), &b)
+	return strings.ReplaceAll(b.String(), filler, "|")
 }

@@ -59,6 +59,8 @@ type Index struct {
 	narrow     int     // see narrowMax
 	countCap   int     // see CountCap
 	sampleSize int     // see facetSample
+	noTri      bool    // match CJK terms by bigrams only (tests compare the two)
+	noCombined bool    // filter by separate region and facet tags only (tests compare the two)
 
 	fieldCols string // "{f0 f1 …}", the FTS5 column filter for field terms
 	textCols  string // "t0, t1, …", the docs columns holding the original texts
@@ -86,7 +88,7 @@ const narrowMax = 100
 
 // format is bumped whenever the table layout or the tokenisation changes, so
 // that Open rebuilds (empty) a file written by an older version.
-const format = 4
+const format = 5
 
 // tokenizer keeps FTS5 from splitting our tokens further: they are made of
 // letters, digits and marks (Cn covers characters newer than SQLite's Unicode
@@ -251,7 +253,7 @@ func (ix *Index) createTables(ctx context.Context, tx *sql.Tx) error {
 			field INTEGER PRIMARY KEY,  -- schema position; -1 counts documents
 			total INTEGER NOT NULL      -- sum of the field's folded lengths
 		);
-		CREATE VIRTUAL TABLE fts USING fts5(`+strings.Join(cols, ", ")+`, uni, tags, keys,
+		CREATE VIRTUAL TABLE fts USING fts5(`+strings.Join(cols, ", ")+`, uni, tags, keys, tri,
 			content='', contentless_delete=1, tokenize="`+tokenizer+`");`)
 	for i := -1; i < len(cols) && err == nil; i++ {
 		_, err = tx.ExecContext(ctx, `INSERT INTO lens (field, total) VALUES (?, 0)`, i)
@@ -330,6 +332,18 @@ func facetTag(pos int, value string) string {
 	return "t" + strconv.Itoa(pos) + "x" + hex.EncodeToString([]byte(value))
 }
 
+// combinedLens are the lengths of the region prefixes that are also
+// indexed combined with each facet value (combinedTag): the province, city
+// and county levels of GB/T 2260, which are what authz.RegionPrefix makes
+// of a six-digit code. A query filtering on one of those prefixes and on a
+// facet then ANDs one sparse doclist with the text instead of two dense
+// ones (the region's and the value's).
+var combinedLens = [...]int{2, 4, 6}
+
+// combinedTag is the token of a document whose region starts with prefix
+// and which carries the facet value of facetTag ft.
+func combinedTag(prefix, ft string) string { return "c" + hex.EncodeToString([]byte(prefix)) + ft }
+
 // writer writes documents inside one transaction.
 type writer struct {
 	ix    *Index
@@ -359,7 +373,7 @@ func (ix *Index) newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
 		{&w.insDoc, `INSERT INTO docs (id, region, boost, fv, ` + ix.textCols + `) VALUES (?, ?, ?, ?, ` + strings.Join(marks, ", ") + `)`},
 		{&w.updDoc, `UPDATE docs SET region = ?, boost = ?, fv = ?, ` + strings.Join(sets, ", ") + ` WHERE n = ?`},
 		{&w.delFTS, `DELETE FROM fts WHERE rowid = ?`},
-		{&w.insFTS, `INSERT INTO fts (rowid, ` + strings.Join(cols, ", ") + `, uni, tags, keys) VALUES (?, ` + strings.Join(marks, ", ") + `, ?, ?, ?)`},
+		{&w.insFTS, `INSERT INTO fts (rowid, ` + strings.Join(cols, ", ") + `, uni, tags, keys, tri) VALUES (?, ` + strings.Join(marks, ", ") + `, ?, ?, ?, ?)`},
 		{&w.delFac, `DELETE FROM facets WHERE doc = ?`},
 		{&w.insFac, `INSERT OR IGNORE INTO facets (facet, value, doc) VALUES (?, ?, ?)`},
 	} {
@@ -424,6 +438,7 @@ func (w *writer) put(ctx context.Context, d Doc) error {
 	texts := make([]string, len(ix.schema.Fields))
 	args := make([]any, 1, len(texts)+4)
 	var uni unigrams
+	var tri strings.Builder
 	var name string
 	for i, f := range ix.schema.Fields {
 		texts[i] = d.Fields[f.Name]
@@ -432,6 +447,7 @@ func (w *writer) put(ctx context.Context, d Doc) error {
 			name = key(rs)
 		}
 		args = append(args, column(rs, &uni))
+		trigrams(rs, &tri)
 	}
 	var tags, ftags []string
 	var dtags []docTag
@@ -447,7 +463,15 @@ func (w *writer) put(ctx context.Context, d Doc) error {
 		}
 	}
 	fv := strings.Join(ftags, " ")
-	args = append(args, uni.String(), strings.Join(append(tags, ftags...), " "), keyColumn(name))
+	tags = append(tags, ftags...)
+	for _, l := range combinedLens {
+		if l <= len(d.Region) {
+			for _, t := range ftags {
+				tags = append(tags, combinedTag(d.Region[:l], t))
+			}
+		}
+	}
+	args = append(args, uni.String(), strings.Join(tags, " "), keyColumn(name), tri.String())
 	region, boost, facets := d.Region, d.Boost, d.Facets
 	var n int64
 	old := make([]string, len(texts))

@@ -94,28 +94,37 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	sel.mem = ix.mem
+	var prefix string // the region filter's prefix, "" for none
+	if q.Region != "" {
+		prefix = authz.RegionPrefix(strings.ToValidUTF8(q.Region, ""))
+		sel.region = "tags : " + quote(regionTag(prefix))
+	}
+	combined := prefix != "" && !ix.noCombined && slices.Contains(combinedLens[:], len(prefix))
 	for _, facet := range sortedKeys(q.Filters) {
 		pos, ok := ix.facetPos[facet]
 		if !ok {
 			return Result{}, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "筛选条件无效", Fields: map[string]string{facet: "没有这个筛选项"}}
 		}
-		var tags, quoted []string
+		var tags, quoted, cquoted []string
 		var ids []uint32
 		for _, v := range q.Filters[facet] {
 			if t := facetTag(pos, strings.ToValidUTF8(v, "")); !slices.Contains(tags, t) {
 				tags, quoted = append(tags, t), append(quoted, quote(t))
+				if combined {
+					cquoted = append(cquoted, quote(combinedTag(prefix, t)))
+				}
 				if id, ok := sel.mem.tagIDs[t]; ok {
 					ids = append(ids, id)
 				}
 			}
 		}
 		if len(tags) > 0 {
-			sel.filters = append(sel.filters, filter{facet: facet, ids: ids, expr: "tags : (" + strings.Join(quoted, " OR ") + ")"})
+			f := filter{facet: facet, ids: ids, expr: "tags : (" + strings.Join(quoted, " OR ") + ")"}
+			if combined {
+				f.cexpr = "tags : (" + strings.Join(cquoted, " OR ") + ")"
+			}
+			sel.filters = append(sel.filters, f)
 		}
-	}
-	if q.Region != "" {
-		p := authz.RegionPrefix(strings.ToValidUTF8(q.Region, ""))
-		sel.region = "tags : " + quote(regionTag(p))
 	}
 	var facets []string
 	for _, f := range q.Facets {
@@ -133,7 +142,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 			return Result{}, err
 		}
 		res.Terms = terms
-		sel.match = matchExpr(terms, ix.fieldCols)
+		sel.match = matchExpr(terms, ix.fieldCols, !ix.noTri)
 		qruns := runs(q.Text)
 		sel.qkey = key(qruns)
 		sel.prefix, sel.exact, sel.implied = tierExprs(qruns)
@@ -329,6 +338,7 @@ type filter struct {
 	facet string
 	ids   []uint32 // the accepted values' tag ids (in mem), any of them
 	expr  string
+	cexpr string // the same values combined with the region filter (combinedTag), "" when the region's prefix has none
 }
 
 // check is what a scan checks here on each match of its FTS5 expression.
@@ -352,15 +362,22 @@ func (s *selection) base(skip string) string {
 	return and(append([]string{s.match}, s.filterExprs(skip)...)...)
 }
 
-// filterExprs returns the expressions of the region and facet filters, but skip's.
+// filterExprs returns the expressions of the region and facet filters, but
+// skip's. A facet filter with a combined expression stands for the region
+// filter too, which then needs no doclist of its own.
 func (s *selection) filterExprs(skip string) []string {
-	out := []string{s.region}
+	var out []string
+	region := s.region
 	for _, f := range s.filters {
-		if f.facet != skip {
+		switch {
+		case f.facet == skip:
+		case f.cexpr != "":
+			out, region = append(out, f.cexpr), ""
+		default:
 			out = append(out, f.expr)
 		}
 	}
-	return out
+	return append([]string{region}, out...)
 }
 
 // scan returns the matches [offset, offset+limit) of expr that pass c, in

@@ -230,8 +230,8 @@ func TestImplied(t *testing.T) {
 }
 
 func TestMatchExprQuotesEverything(t *testing.T) {
-	got := search.MatchExpr([]string{"营业执照", "or", "办", "near"})
-	want := `{f0 f1} : "营业 业执 执照" AND {f0 f1} : "or" AND uni : "办" AND {f0 f1} : "near"`
+	got := search.MatchExpr([]string{"营业执照", "or", "办", "near", "社保"})
+	want := `tri : "营业执 业执照" AND {f0 f1} : "or" AND uni : "办" AND {f0 f1} : "near" AND {f0 f1} : "社保"`
 	if got != want {
 		t.Errorf("MatchExpr = %s, want %s", got, want)
 	}

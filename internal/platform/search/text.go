@@ -207,6 +207,33 @@ func column(rs []run, uni *unigrams) string {
 	return b.String()
 }
 
+// trigrams adds the overlapping trigrams of each CJK run of three or more
+// characters among rs to b, the text of the trigram column, which holds
+// every field's: a filler token goes before each run's trigrams when b
+// already holds some, so no phrase spans two runs or two fields.
+func trigrams(rs []run, b *strings.Builder) {
+	for _, r := range rs {
+		if !r.cjk || utf8.RuneCountInString(r.text) < 3 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(" " + filler)
+		}
+		var at [3]int // byte offsets of the last three characters
+		k := 0
+		for i, c := range r.text {
+			at[0], at[1], at[2] = at[1], at[2], i
+			if k++; k < 3 {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(r.text[at[0] : i+utf8.RuneLen(c)])
+		}
+	}
+}
+
 // unigrams collects a document's distinct CJK characters.
 type unigrams struct {
 	seen map[rune]bool
@@ -260,8 +287,13 @@ func quote(s string) string {
 
 // matchExpr turns terms into an FTS5 MATCH expression: each term is a quoted
 // phrase restricted to the field columns (fieldCols, e.g. "{f0 f1}") or, for
-// a single CJK character, to the unigram column; terms are ANDed.
-func matchExpr(terms []string, fieldCols string) string {
+// a single CJK character, to the unigram column, or, for a CJK term of three
+// or more characters when tri is set, to the trigram column; terms are
+// ANDed. A term's trigram phrase matches exactly the documents its bigram
+// phrase matches (both: the term lies inside one CJK run of one field), but
+// walks fewer and sparser doclists: 营业执照 ANDs 营业执 业执照, not 营业 业执
+// 执照.
+func matchExpr(terms []string, fieldCols string, tri bool) string {
 	var b strings.Builder
 	for i, t := range terms {
 		if i > 0 {
@@ -271,6 +303,10 @@ func matchExpr(terms []string, fieldCols string) string {
 		_, c := fold(first)
 		if c == classCJK && n == len(t) {
 			b.WriteString("uni : " + quote(t))
+		} else if c == classCJK && tri && utf8.RuneCountInString(t) >= 3 {
+			var tb strings.Builder
+			trigrams([]run{{text: t, cjk: true}}, &tb)
+			b.WriteString("tri : " + quote(tb.String()))
 		} else {
 			b.WriteString(fieldCols + " : " + quote(column([]run{{text: t, cjk: c == classCJK}}, nil)))
 		}
