@@ -428,7 +428,8 @@ const maxBatch = 1 << 15
 // far, in document-number order.
 type stream struct {
 	ns   []int64
-	done bool // ns holds every match
+	last int64 // every match numbered up to last is in ns (math.MinInt64 before the first read)
+	done bool  // ns holds every match
 }
 
 // stream returns the stream of expr in this search.
@@ -439,7 +440,7 @@ func (rt *readTx) stream(expr string) *stream {
 	if rt.streams == nil {
 		rt.streams = map[string]*stream{}
 	}
-	st := &stream{}
+	st := &stream{last: math.MinInt64}
 	rt.streams[expr] = st
 	return st
 }
@@ -447,15 +448,14 @@ func (rt *readTx) stream(expr string) *stream {
 // more reads up to batch further matches of expr into st.
 func (st *stream) more(rt *readTx, expr string, batch int) error {
 	batch = max(batch, 1)
-	after := int64(math.MinInt64)
-	if len(st.ns) > 0 {
-		after = st.ns[len(st.ns)-1]
-	}
-	ns, err := matchesAfter(rt, expr, after, batch)
+	ns, err := matchesAfter(rt, expr, st.last, batch)
 	if err != nil {
 		return err
 	}
 	st.ns = append(st.ns, ns...)
+	if len(ns) > 0 {
+		st.last = ns[len(ns)-1]
+	}
 	st.done = len(ns) < batch
 	return nil
 }
@@ -896,7 +896,6 @@ func (s *selection) unfiltered(rt *readTx, facets []string) (first []int64, pre,
 	_, exact := total(all, limit)
 	count := facets
 	if !exact {
-		all = all[:min(len(all), s.sample())]
 		count = slices.DeleteFunc(slices.Clone(facets), func(f string) bool { return !s.filtered(f) })
 	}
 	// keep reports whether document n passes every facet filter but skip's.
@@ -910,10 +909,23 @@ func (s *selection) unfiltered(rt *readTx, facets []string) (first []int64, pre,
 		return true
 	}
 	out := make(map[string][]FacetCount, len(count))
-	s.countTags(count, all, keep, out)
 	if !exact {
+		// The selection's first matches, up to the last one read, are
+		// those of all that pass the facet filters: its stream need not
+		// walk that part again.
+		st := rt.stream(s.base(""))
+		if len(st.ns) == 0 && !st.done && st.last < all[len(all)-1] {
+			for _, n := range all {
+				if keep(n, "") {
+					st.ns = append(st.ns, n)
+				}
+			}
+			st.last = all[len(all)-1]
+		}
+		s.countTags(count, all[:min(len(all), s.sample())], keep, out)
 		return nil, nil, out, nil
 	}
+	s.countTags(count, all, keep, out)
 	for _, n := range all {
 		if keep(n, "") {
 			first = append(first, n)
