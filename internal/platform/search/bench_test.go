@@ -310,3 +310,53 @@ func BenchmarkLikeBaseline(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSearchTokens runs the mix of BenchmarkSearch on one index two
+// ways, query by query in turn: with the bigram phrases and separate region
+// and facet tags that were all the index had before format 5 (search.Plain),
+// and with trigrams and combined tags. Taking turns in one process keeps
+// the comparison fair on a machine whose load changes from run to run.
+func BenchmarkSearchTokens(b *testing.B) {
+	ix := openBenchIndex(b)
+	defer search.Plain(ix, false, false)
+	ctx := context.Background()
+	for _, mode := range []struct {
+		name string
+		q    search.Query
+	}{
+		{"plain", search.Query{Limit: 20}},
+		{"filtered", search.Query{Limit: 20, Region: "150100", Filters: benchFilter}},
+		{"filtered+facets", search.Query{Limit: 20, Region: "150100", Filters: benchFilter, Facets: []string{"type", "audience"}}},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			runtime.LockOSThread() // for threadCPU
+			defer runtime.UnlockOSThread()
+			var cpu [2][]time.Duration
+			b.ResetTimer()
+			for i := range b.N {
+				q := mode.q
+				q.Text = benchQueries[(i/2)%len(benchQueries)]
+				old := i%2 == 0
+				search.Plain(ix, old, old)
+				startCPU := threadCPU()
+				if _, err := ix.Search(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+				cpu[i%2] = append(cpu[i%2], threadCPU()-startCPU)
+			}
+			b.StopTimer()
+			if b.N < 2 {
+				return
+			}
+			pct := func(ds []time.Duration, p float64) float64 {
+				ds = slices.Clone(ds)
+				slices.Sort(ds)
+				return float64(ds[min(len(ds)-1, int(float64(len(ds))*p))].Nanoseconds())
+			}
+			b.ReportMetric(pct(cpu[0], 0.5), "bigram-cpu-p50-ns")
+			b.ReportMetric(pct(cpu[0], 0.99), "bigram-cpu-p99-ns")
+			b.ReportMetric(pct(cpu[1], 0.5), "cpu-p50-ns")
+			b.ReportMetric(pct(cpu[1], 0.99), "cpu-p99-ns")
+		})
+	}
+}
