@@ -184,7 +184,7 @@ func (tr *trail) wrote(t *testing.T, action, targetID string) {
 		t.Errorf("audit entries written = %d, want 1 (%s)", total-tr.seen, action)
 		return
 	}
-	last := slices.MaxFunc(recs, func(a, b audit.Record) int { return int(a.Seq - b.Seq) })
+	last := recs[0] // newest first; seq counts within a chain only
 	if last.Action != action || last.TargetID != targetID {
 		t.Errorf("audit entry = %s on %s, want %s on %s", last.Action, last.TargetID, action, targetID)
 	}
