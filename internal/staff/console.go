@@ -87,9 +87,9 @@ func (h *Handler) auditVerify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if rep.OK {
-		ui.SetFlash(w, "ok", "审计链完整：已校验 "+strconv.FormatInt(rep.Entries, 10)+" 条记录")
+		ui.SetFlash(w, "ok", "审计链完整：已校验 "+strconv.Itoa(rep.Chains)+" 条审计链共 "+strconv.FormatInt(rep.Entries, 10)+" 条记录")
 	} else {
-		ui.SetFlash(w, "error", "审计链在第 "+strconv.FormatInt(rep.BrokenAt, 10)+" 条记录处被破坏："+rep.Problem)
+		ui.SetFlash(w, "error", "审计链 "+rep.Chain+" 在第 "+strconv.FormatInt(rep.BrokenAt, 10)+" 条记录处被破坏："+rep.Problem)
 	}
 	http.Redirect(w, r, "/console/audit", http.StatusSeeOther)
 	return nil
