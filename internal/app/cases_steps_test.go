@@ -141,3 +141,104 @@ func TestCaseRoutedSteps(t *testing.T) {
 		})
 	}
 }
+
+// republish gives the published item with code the steps and publishes it.
+func republish(t *testing.T, e *apptest.Env, code string, steps []catalog.Step) {
+	t.Helper()
+	ctx := t.Context()
+	editor := &authz.Principal{UserID: "editor", Name: "编辑", Grants: []authz.Grant{{Role: authz.RegionAdmin, Region: "150000"}}}
+	reviewer := &authz.Principal{UserID: "reviewer", Name: "审核", Grants: []authz.Grant{{Role: authz.RegionAdmin, Region: "150000"}}}
+	rec, it, err := e.App.Catalog.Published(ctx, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it.Steps = steps
+	saved, err := e.App.Catalog.SaveDraft(ctx, editor, rec.ID, it, rec.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.App.Catalog.Submit(ctx, editor, rec.ID, saved.Version); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.App.Catalog.Review(ctx, reviewer, rec.ID, true, "", saved.Version+1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCaseStepsAcrossLevels: a step sent up or down the region tree is
+// worked where its department is (县级受理、市级审批, or a city item reviewed
+// by a district department), by that department's staff, not by the
+// item's region's.
+func TestCaseStepsAcrossLevels(t *testing.T) {
+	for _, e := range apptest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			fixedClock(e, "2026-03-02 09:30")
+			clerk := &authz.Principal{UserID: "clerk1", Name: "综合窗口", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150000"}}}
+			policeID, policePath := hohhotDept(t, e, "呼和浩特市公安局")
+			var districtID, districtPath string
+			if err := e.App.DB.R.QueryRowContext(ctx, `SELECT id, path FROM departments WHERE region_code = '150102' AND active = $1 ORDER BY path LIMIT 1`, true).
+				Scan(&districtID, &districtPath); err != nil {
+				t.Fatal(err)
+			}
+			file := func(code string) cases.Case {
+				t.Helper()
+				c := walkIn(t, e, code, "11010519491231002X", "张三")
+				c, err := e.App.Cases.StaffAct(ctx, clerk, c.ID, cases.Accept, cases.Input{}, c.Version)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			inQueue := func(p *authz.Principal, id string) bool {
+				t.Helper()
+				q, _, err := e.App.Cases.Queue(ctx, p, cases.Query{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return slices.ContainsFunc(q, func(x cases.Case) bool { return x.ID == id })
+			}
+
+			// Up: a district item decided by the city police's approver.
+			var countyCode string
+			if err := e.App.DB.R.QueryRowContext(ctx, `SELECT code FROM catalog_items WHERE region_code = '150102' AND status = 'published' ORDER BY code LIMIT 1`).
+				Scan(&countyCode); err != nil {
+				t.Fatal(err)
+			}
+			republish(t, e, countyCode, []catalog.Step{{Name: "审查"}, {Name: "决定", DeptID: policeID, Role: catalog.StepApprover}})
+			c := file(countyCode)
+			countyAdmin := &authz.Principal{UserID: "ca", Name: "新城区管理员", Grants: []authz.Grant{{Role: authz.RegionAdmin, Region: "150102"}}}
+			if c, _ = e.App.Cases.StaffAct(ctx, countyAdmin, c.ID, cases.Advance, cases.Input{}, c.Version); c.AtDeptID != policeID || c.AtRegion != "150100" {
+				t.Fatalf("advanced to %s in %s", c.AtDeptName, c.AtRegion)
+			}
+			if _, err := e.App.Cases.StaffAct(ctx, countyAdmin, c.ID, cases.Approve, cases.Input{}, c.Version); errs.KindOf(err) != errs.Forbidden {
+				t.Fatalf("the district deciding the city police's step: %v", err)
+			}
+			if inQueue(countyAdmin, c.ID) {
+				t.Fatal("the case with the city police is in the district's queue")
+			}
+			policeHead := &authz.Principal{UserID: "ph", Name: "公安负责人", Grants: []authz.Grant{{Role: authz.DeptAdmin, Region: "150100", DeptID: policeID, DeptPath: policePath}}}
+			if !inQueue(policeHead, c.ID) {
+				t.Fatal("the city police's queue lacks the case")
+			}
+			if _, err := e.App.Cases.StaffAct(ctx, policeHead, c.ID, cases.Approve, cases.Input{}, c.Version); err != nil {
+				t.Fatalf("the city police deciding: %v", err)
+			}
+
+			// Down: a city item reviewed by a district department.
+			cityCode := itemCode(t, e, "出生医学证明首次签发")
+			republish(t, e, cityCode, []catalog.Step{{Name: "审查", DeptID: districtID}, {Name: "决定"}})
+			c = file(cityCode)
+			if c.AtDeptID != districtID || c.AtRegion != "150102" {
+				t.Fatalf("accepted into %s in %s", c.AtDeptName, c.AtRegion)
+			}
+			districtReviewer := &authz.Principal{UserID: "dr", Name: "区审查员", Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150102", DeptID: districtID, DeptPath: districtPath}}}
+			if !inQueue(districtReviewer, c.ID) {
+				t.Fatal("the district department's queue lacks the case sent down to it")
+			}
+			if c, err := e.App.Cases.StaffAct(ctx, districtReviewer, c.ID, cases.Advance, cases.Input{}, c.Version); err != nil || c.AtDeptID != c.DeptID || c.AtRegion != "150100" {
+				t.Fatalf("the district reviewing: %v, now at %s", err, c.AtDeptName)
+			}
+		})
+	}
+}

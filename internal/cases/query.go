@@ -149,7 +149,7 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 		w.Add(`(LOWER(number) LIKE ? ESCAPE '\' OR LOWER(item_name) LIKE ? ESCAPE '\' OR LOWER(applicant_name) LIKE ? ESCAPE '\')`, like, like, like)
 	}
 	// Staff see the cases that are with their departments now.
-	cond, args := p.Filter(authz.ViewCases, "region_code", "at_dept_path", w.Next())
+	cond, args := p.Filter(authz.ViewCases, "at_region_code", "at_dept_path", w.Next())
 	w.AddNumbered(cond, args)
 	// A department-bound handler: the cases with the departments of the
 	// subtree, by id, read in order from their own index.
@@ -201,12 +201,12 @@ func (s *Service) OverdueByDept(ctx context.Context, p *authz.Principal) ([]Over
 	today := calendar.DateOf(s.now())
 	w := &sqldb.Where{}
 	w.AddIn("state", []string{string(Accepted), string(Special), string(Correcting)})
-	cond, args := p.Filter(authz.ViewCases, "region_code", "at_dept_path", w.Next())
+	cond, args := p.Filter(authz.ViewCases, "at_region_code", "at_dept_path", w.Next())
 	w.AddNumbered(cond, args)
 	n := w.Next()
-	rows, err := s.db.R.QueryContext(ctx, fmt.Sprintf(`SELECT at_dept_name, region_code, COUNT(*),
+	rows, err := s.db.R.QueryContext(ctx, fmt.Sprintf(`SELECT at_dept_name, at_region_code, COUNT(*),
 		SUM(CASE WHEN state = 'accepted' AND promised_due < $%d THEN 1 ELSE 0 END) FROM cases%s
-		GROUP BY at_dept_name, region_code ORDER BY 4 DESC, 3 DESC LIMIT 200`, n, w.String()), append(w.Args, today)...)
+		GROUP BY at_dept_name, at_region_code ORDER BY 4 DESC, 3 DESC LIMIT 200`, n, w.String()), append(w.Args, today)...)
 	if err != nil {
 		return nil, fmt.Errorf("cases.OverdueByDept: %w", err)
 	}

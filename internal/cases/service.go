@@ -93,6 +93,7 @@ type Case struct {
 	// AtDeptID, AtDeptName, AtDeptPath are the department the case is with
 	// now: the implementing one, or the current step's (后台分类审批).
 	AtDeptID, AtDeptName, AtDeptPath string
+	AtRegion                         string // the region of the department the case is with
 	Region                           string
 	Channel                          Channel
 	State                            State
@@ -123,7 +124,9 @@ type Case struct {
 func (c Case) Target() authz.Target { return authz.Target{Region: c.Region, DeptPath: c.DeptPath} }
 
 // AtTarget is the place of the department the case is with now.
-func (c Case) AtTarget() authz.Target { return authz.Target{Region: c.Region, DeptPath: c.AtDeptPath} }
+func (c Case) AtTarget() authz.Target {
+	return authz.Target{Region: c.AtRegion, DeptPath: c.AtDeptPath}
+}
 
 // VisibleTo reports whether staff member p may see c: p may view cases of
 // its implementing department or of the department it is with now.
@@ -188,7 +191,7 @@ type Material struct {
 // ---- storage ----
 
 const caseColumns = `id, COALESCE(number, ''), item_id, item_code, item_version, item_name, dept_id, dept_name, dept_path,
-	at_dept_id, at_dept_name, at_dept_path, region_code, channel,
+	at_dept_id, at_dept_name, at_dept_path, at_region_code, region_code, channel,
 	state, step, steps, applicant_id, applicant_kind, applicant_name, applicant_idno, applicant_phone, acting_for, agent_name, immediate,
 	legal_days, legal_unit, promised_days, promised_unit, extension_days, fix_requested, fixed_from, fix_items, outstanding, supply_by,
 	pauses, form_data, submitted_at, accepted_at, decided_at, legal_due, promised_due, created_at, updated_at, version`
@@ -198,7 +201,7 @@ func scanCase(sc interface{ Scan(...any) error }) (Case, error) {
 	var steps, fixItems, outstanding, pauses, form string
 	var supplyBy, submitted, accepted, decided, legalDue, promisedDue sql.NullTime
 	err := sc.Scan(&c.ID, &c.Number, &c.ItemID, &c.ItemCode, &c.ItemVersion, &c.ItemName, &c.DeptID, &c.DeptName, &c.DeptPath,
-		&c.AtDeptID, &c.AtDeptName, &c.AtDeptPath, &c.Region,
+		&c.AtDeptID, &c.AtDeptName, &c.AtDeptPath, &c.AtRegion, &c.Region,
 		&c.Channel, &c.State, &c.Step, &steps, &c.ApplicantID, &c.ApplicantKind, &c.ApplicantName, &c.ApplicantIDN, &c.ApplicantPhone,
 		&c.ActingFor, &c.AgentName, &c.Immediate, &c.Legal.Days, &c.Legal.Unit, &c.Promised.Days, &c.Promised.Unit, &c.Extension,
 		&c.FixRequested, &c.FixedFrom, &fixItems, &outstanding, &supplyBy, &pauses, &form, &submitted, &accepted, &decided,
@@ -250,10 +253,10 @@ func save(ctx context.Context, tx *sql.Tx, c Case, now time.Time) (Case, error) 
 	res, err := tx.ExecContext(ctx, `UPDATE cases SET number = $1, state = $2, step = $3, extension_days = $4, fix_requested = $5, fixed_from = $6,
 		fix_items = $7, outstanding = $8, supply_by = $9, pauses = $10, form_data = $11, submitted_at = $12, accepted_at = $13, decided_at = $14,
 		legal_due = $15, promised_due = $16, updated_at = $17, is_open = $18, due_sort = $19, at_dept_id = $20, at_dept_name = $21, at_dept_path = $22,
-		version = version + 1 WHERE id = $23 AND version = $24`,
+		at_region_code = $23, version = version + 1 WHERE id = $24 AND version = $25`,
 		sqldb.NullString(c.Number), c.State, c.Step, c.Extension, c.FixRequested, c.FixedFrom, js(c.FixItems), js(c.Outstanding), nullTime(c.SupplyBy),
 		js(c.Pauses), js(c.Form), nullTime(c.SubmittedAt), nullTime(c.AcceptedAt), nullTime(c.DecidedAt), nullTime(c.LegalDue), nullTime(c.PromisedDue),
-		now, c.State.Open(), dueSort(c), c.AtDeptID, c.AtDeptName, c.AtDeptPath, c.ID, c.Version)
+		now, c.State.Open(), dueSort(c), c.AtDeptID, c.AtDeptName, c.AtDeptPath, c.AtRegion, c.ID, c.Version)
 	if err != nil {
 		return Case{}, fmt.Errorf("cases.save: %w", err)
 	}
@@ -367,7 +370,7 @@ func (s *Service) newCase(ctx context.Context, code string, ap Applicant, channe
 	h := ap.holder()
 	now := s.now()
 	c := Case{ID: sqldb.NewID(), ItemID: rec.ID, ItemCode: rec.Code, ItemVersion: rec.PublishedVersion, ItemName: it.Name, DeptID: it.DeptID,
-		DeptName: it.DeptName, DeptPath: rec.DeptPath, AtDeptID: it.DeptID, AtDeptName: it.DeptName, AtDeptPath: rec.DeptPath, Region: it.Region, Channel: channel, State: Draft, Steps: stepsOf(it),
+		DeptName: it.DeptName, DeptPath: rec.DeptPath, AtDeptID: it.DeptID, AtDeptName: it.DeptName, AtDeptPath: rec.DeptPath, AtRegion: it.Region, Region: it.Region, Channel: channel, State: Draft, Steps: stepsOf(it),
 		ApplicantID: h.ID, ApplicantKind: string(h.Kind), ApplicantName: h.Name, ApplicantIDN: h.Username(), ApplicantPhone: h.Phone,
 		Immediate: it.Kind == catalog.Immediate, Legal: Limit{it.LegalLimit.Days, unitOf(it.LegalLimit.Unit)},
 		Promised: Limit{it.PromisedLimit.Days, unitOf(it.PromisedLimit.Unit)}, CreatedAt: now, UpdatedAt: now, Version: 1,
@@ -409,8 +412,8 @@ func cleanForm(form map[string]string) (map[string]string, error) {
 func (s *Service) insert(ctx context.Context, tx *sql.Tx, c Case) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO cases (id, item_id, item_code, item_version, item_name, dept_id, dept_name, dept_path, region_code, channel,
 		state, steps, applicant_id, applicant_kind, applicant_name, applicant_idno, applicant_phone, acting_for, agent_name, immediate,
-		legal_days, legal_unit, promised_days, promised_unit, form_data, created_at, updated_at, at_dept_id, at_dept_name, at_dept_path)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $26, $6, $7, $8)`,
+		legal_days, legal_unit, promised_days, promised_unit, form_data, created_at, updated_at, at_dept_id, at_dept_name, at_dept_path, at_region_code)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $26, $6, $7, $8, $9)`,
 		c.ID, c.ItemID, c.ItemCode, c.ItemVersion, c.ItemName, c.DeptID, c.DeptName, c.DeptPath, c.Region, c.Channel, c.State, js(c.Steps),
 		c.ApplicantID, c.ApplicantKind, c.ApplicantName, c.ApplicantIDN, c.ApplicantPhone, c.ActingFor, c.AgentName, c.Immediate,
 		c.Legal.Days, c.Legal.Unit, c.Promised.Days, c.Promised.Unit, js(c.Form), c.CreatedAt)

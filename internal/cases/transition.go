@@ -232,7 +232,7 @@ func notice(c Case, a Action, in Input) string {
 // names for the step, else (or when that department is gone) the
 // implementing department.
 func (s *Service) place(ctx context.Context, c *Case) error {
-	c.AtDeptID, c.AtDeptName, c.AtDeptPath = c.DeptID, c.DeptName, c.DeptPath
+	c.AtDeptID, c.AtDeptName, c.AtDeptPath, c.AtRegion = c.DeptID, c.DeptName, c.DeptPath, c.Region
 	id := c.step().DeptID
 	if id == "" || id == c.DeptID {
 		return nil
@@ -242,7 +242,7 @@ func (s *Service) place(ctx context.Context, c *Case) error {
 		return err
 	}
 	if r := refs[id]; r.Path != "" {
-		c.AtDeptID, c.AtDeptName, c.AtDeptPath = r.ID, r.Name, r.Path
+		c.AtDeptID, c.AtDeptName, c.AtDeptPath, c.AtRegion = r.ID, r.Name, r.Path, r.Region
 	}
 	return nil
 }
