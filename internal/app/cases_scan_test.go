@@ -10,6 +10,8 @@ import (
 
 	"yiwang/internal/app/apptest"
 	"yiwang/internal/cases"
+	"yiwang/internal/platform/blob"
+	"yiwang/internal/platform/errs"
 	"yiwang/internal/platform/sqldb/sqldbtest"
 )
 
@@ -160,5 +162,77 @@ func TestCaseNoticesByEmail(t *testing.T) {
 	}
 	if count("identity.sms", c.Number) != 2 || count("identity.mail", c.Number) != 2 {
 		t.Fatalf("verified address: %d SMS, %d e-mails, want 2 and 2", count("identity.sms", c.Number), count("identity.mail", c.Number))
+	}
+}
+
+// TestCaseRemoveMaterialRules: an applicant takes back only their own
+// uploads — never a staff scan — and, once the case is under review, only
+// files for the owed 容缺 materials.
+func TestCaseRemoveMaterialRules(t *testing.T) {
+	for _, e := range apptest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			fixedClock(e, "2026-03-02 10:00")
+			code := itemCode(t, e, "出生医学证明首次签发")
+			_, it, err := e.App.Catalog.Published(ctx, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := walkIn(t, e, code, "11010519491231002X", "张三")
+			acct, err := e.App.Identity.AccountByIDNumber(ctx, "11010519491231002X")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ap := cases.Applicant{Account: acct}
+			file := func(n byte) blob.Blob {
+				k := strings.Repeat(string("0123456789abcdef"[n%16]), 64)
+				return blob.Blob{Key: k, SHA256: k, Size: 100, ContentType: blob.PDF}
+			}
+			scan, err := e.App.Cases.ScanMaterial(ctx, consoleAdmin, c.ID, it.Materials[0].Name, file(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			act := func(a cases.Action, in cases.Input) {
+				t.Helper()
+				cur := current(t, e, c.ID)
+				if _, err := e.App.Cases.StaffAct(ctx, consoleAdmin, c.ID, a, in, cur.Version); err != nil {
+					t.Fatal(err)
+				}
+			}
+			act(cases.RequestFix, cases.Input{Opinion: "缺户口簿", Items: []string{"户口簿"}})
+			mine, err := e.App.Cases.AttachMaterial(ctx, ap, c.ID, "户口簿", file(2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.App.Cases.RemoveMaterial(ctx, ap, c.ID, scan.ID); errs.KindOf(err) != errs.Forbidden {
+				t.Fatalf("the applicant removing a staff scan: %v", err)
+			}
+			if err := e.App.Cases.RemoveMaterial(ctx, ap, c.ID, mine.ID); err != nil {
+				t.Fatalf("the applicant removing their own upload during the correction: %v", err)
+			}
+			cur := current(t, e, c.ID)
+			if _, err := e.App.Cases.ApplicantAct(ctx, ap, c.ID, cases.Resubmit, nil, cases.Input{}, cur.Version); err != nil {
+				t.Fatal(err)
+			}
+			act(cases.AcceptTolerant, cases.Input{Items: []string{"户口簿"}, By: time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)})
+			owed, err := e.App.Cases.AttachMaterial(ctx, ap, c.ID, "户口簿", file(3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := e.App.Cases.AttachMaterial(ctx, ap, c.ID, it.Materials[0].Name, file(4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.App.Cases.RemoveMaterial(ctx, ap, c.ID, other.ID); errs.KindOf(err) != errs.Conflict {
+				t.Fatalf("removing a reviewed material under review: %v", err)
+			}
+			if err := e.App.Cases.RemoveMaterial(ctx, ap, c.ID, owed.ID); err != nil {
+				t.Fatalf("removing a file for an owed material: %v", err)
+			}
+			mats, _ := e.App.Cases.Materials(ctx, c.ID)
+			if len(mats) != 2 || mats[0].ID != scan.ID || mats[1].ID != other.ID {
+				t.Fatalf("materials left %+v", mats)
+			}
+		})
 	}
 }

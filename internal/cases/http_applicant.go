@@ -410,6 +410,7 @@ func (h *Handler) applicantRoutes(mux *http.ServeMux) {
 type uploadedView struct {
 	ID, Name, Type, Size string
 	Paper                bool // a paper original checked at the window
+	Fixed                bool // not the applicant's to remove: a paper original or a staff scan
 }
 
 var typeNames = map[string]string{blob.PDF: "PDF", blob.OFD: "OFD", blob.JPEG: "JPG", blob.PNG: "PNG"}
@@ -417,7 +418,7 @@ var typeNames = map[string]string{blob.PDF: "PDF", blob.OFD: "OFD", blob.JPEG: "
 func uploadedOf(ms []Material) []uploadedView {
 	var out []uploadedView
 	for _, m := range ms {
-		v := uploadedView{ID: m.ID, Name: m.Name, Type: typeNames[m.ContentType], Paper: m.PaperChecked}
+		v := uploadedView{ID: m.ID, Name: m.Name, Type: typeNames[m.ContentType], Paper: m.PaperChecked, Fixed: m.PaperChecked || !m.Applicants()}
 		switch {
 		case m.Size >= 1<<20:
 			v.Size = fmt.Sprintf("%.1f MB", float64(m.Size)/(1<<20))
@@ -555,7 +556,7 @@ func (h *Handler) removeMaterial(w http.ResponseWriter, r *http.Request) error {
 	switch err := h.svc.RemoveMaterial(ctx, ap, id, r.PathValue("mid")); {
 	case err == nil:
 		ui.SetFlash(w, "ok", "已删除该材料文件")
-	case errs.KindOf(err) == errs.Conflict:
+	case errs.KindOf(err) == errs.Conflict || errs.KindOf(err) == errs.Forbidden:
 		ui.SetFlash(w, "error", errs.Message(err))
 	default:
 		return err

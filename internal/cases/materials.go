@@ -180,7 +180,9 @@ func (s *Service) ScanMaterial(ctx context.Context, p *authz.Principal, id, name
 }
 
 // RemoveMaterial takes back a file the applicant uploaded to case id, while
-// c.Uploadable; paper originals a clerk checked are not theirs to remove.
+// c.Uploadable (under review: only a file for an owed 容缺 material);
+// paper originals a clerk checked and files staff scanned are not theirs
+// to remove.
 // The blob itself stays: other cases may hold the same content.
 func (s *Service) RemoveMaterial(ctx context.Context, ap Applicant, id, materialID string) error {
 	const op = "cases.Service.RemoveMaterial"
@@ -192,17 +194,28 @@ func (s *Service) RemoveMaterial(ctx context.Context, ap Applicant, id, material
 		if !c.Uploadable() {
 			return &errs.Error{Kind: errs.Conflict, Op: op, Msg: fmt.Sprintf("办件当前为“%s”，不能再删除材料", StateLabels[c.State])}
 		}
-		var name string
-		err = tx.QueryRowContext(ctx, `DELETE FROM case_materials WHERE id = $1 AND case_id = $2 AND paper_checked = $3 RETURNING name`,
-			materialID, c.ID, false).Scan(&name)
+		var m Material
+		err = tx.QueryRowContext(ctx, `SELECT name, added_by FROM case_materials WHERE id = $1 AND case_id = $2 AND paper_checked = $3`,
+			materialID, c.ID, false).Scan(&m.Name, &m.AddedBy)
 		if errors.Is(err, sql.ErrNoRows) {
 			return &errs.Error{Kind: errs.NotFound, Op: op, Msg: "材料不存在"}
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
+		// What staff scanned is the record of what they received; while the
+		// case is under review only files for the owed 容缺 materials may go.
+		if !m.Applicants() {
+			return &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "窗口工作人员登记的材料不能删除"}
+		}
+		if c.State != Draft && c.State != Correcting && !slices.Contains(c.Outstanding, m.Name) {
+			return &errs.Error{Kind: errs.Conflict, Op: op, Msg: fmt.Sprintf("办件当前为“%s”，只能删除容缺待补的材料", StateLabels[c.State])}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM case_materials WHERE id = $1`, materialID); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
 		return audit.Write(ctx, tx, audit.Entry{Action: "cases.material.remove", TargetType: "case", TargetID: c.ID, Region: c.Region,
-			DeptPath: c.DeptPath, Detail: map[string]any{"material": materialID, "name": name}})
+			DeptPath: c.DeptPath, Detail: map[string]any{"material": materialID, "name": m.Name}})
 	})
 }
 

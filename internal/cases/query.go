@@ -68,7 +68,7 @@ func (s *Service) Events(ctx context.Context, caseID string) ([]Event, error) {
 
 // Materials returns the materials provided with a case.
 func (s *Service) Materials(ctx context.Context, caseID string) ([]Material, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT id, name, blob_key, sha256, size, content_type, paper_checked, created_at
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, name, blob_key, sha256, size, content_type, paper_checked, added_by, created_at
 		FROM case_materials WHERE case_id = $1 ORDER BY created_at ASC, id ASC`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("cases.Materials: %w", err)
@@ -77,7 +77,7 @@ func (s *Service) Materials(ctx context.Context, caseID string) ([]Material, err
 	var out []Material
 	for rows.Next() {
 		var m Material
-		if err := rows.Scan(&m.ID, &m.Name, &m.BlobKey, &m.SHA256, &m.Size, &m.ContentType, &m.PaperChecked, &m.CreatedAt); err != nil {
+		if err := rows.Scan(&m.ID, &m.Name, &m.BlobKey, &m.SHA256, &m.Size, &m.ContentType, &m.PaperChecked, &m.AddedBy, &m.CreatedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, m)

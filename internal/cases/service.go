@@ -185,8 +185,12 @@ type Material struct {
 	Size         int64
 	ContentType  string
 	PaperChecked bool
+	AddedBy      string // "account:<id>" for the applicant's uploads, "staff:<id>" for scans
 	CreatedAt    time.Time
 }
+
+// Applicants reports whether the applicant uploaded m (and may take it back).
+func (m Material) Applicants() bool { return strings.HasPrefix(m.AddedBy, "account:") }
 
 // ---- storage ----
 
