@@ -247,10 +247,26 @@ type head struct {
 // Verify walks every chain in order of name, each in sequence order,
 // recomputing every hash, and checks that sequence numbers have no gaps and
 // that each chain's head matches its last entry. It reports the first break.
+//
+// Heads and entries are read in one transaction (repeatable read on
+// PostgreSQL, one snapshot on SQLite), so writes going on meanwhile cannot
+// look like tampering. Once the log is sharded (on PostgreSQL), each of the
+// Shards chains must have its head or entries: deleting a whole shard, head
+// and entries, is a break (deleting every shard but main is not detected,
+// like deleting the whole log).
 func Verify(ctx context.Context, db *sqldb.DB) (Report, error) {
 	const op = "audit.Verify"
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Dialect == sqldb.Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.R.BeginTx(ctx, opts)
+	if err != nil {
+		return Report{}, fmt.Errorf("%s: %w", op, err)
+	}
+	defer tx.Rollback()
 	heads := map[string]head{}
-	hrows, err := db.R.QueryContext(ctx, `SELECT chain, seq, hash FROM audit_chains`)
+	hrows, err := tx.QueryContext(ctx, `SELECT chain, seq, hash FROM audit_chains`)
 	if err != nil {
 		return Report{}, fmt.Errorf("%s: heads: %w", op, err)
 	}
@@ -269,6 +285,16 @@ func Verify(ctx context.Context, db *sqldb.DB) (Report, error) {
 	}
 
 	rep := Report{OK: true}
+	// Sharded (some shard head exists): every shard must have its head or
+	// entries, or a whole chain was deleted.
+	var missing []string
+	if slices.ContainsFunc(slices.Collect(maps.Keys(heads)), func(c string) bool { return c != MainChain }) {
+		for i := range Shards {
+			if c := ChainName(i); !hasHead(heads, c) {
+				missing = append(missing, c)
+			}
+		}
+	}
 	// end checks the head of a chain whose last entry was seq with hash
 	// last, and forgets it: the heads left at the end have no entries.
 	end := func(chain string, seq int64, last string) bool {
@@ -286,7 +312,7 @@ func Verify(ctx context.Context, db *sqldb.DB) (Report, error) {
 		}
 		return rep.OK
 	}
-	rows, err := db.R.QueryContext(ctx, `SELECT `+columns+` FROM audit_log ORDER BY chain ASC, seq ASC`)
+	rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM audit_log ORDER BY chain ASC, seq ASC`)
 	if err != nil {
 		return Report{}, fmt.Errorf("%s: %w", op, err)
 	}
@@ -298,6 +324,7 @@ func Verify(ctx context.Context, db *sqldb.DB) (Report, error) {
 		if err != nil {
 			return rep, fmt.Errorf("%s: %w", op, err)
 		}
+		missing = slices.DeleteFunc(missing, func(c string) bool { return c == r.Chain })
 		if r.Chain != chain || rep.Chains == 0 {
 			if rep.Chains > 0 && !end(chain, want-1, prev) {
 				return rep, nil
@@ -323,6 +350,9 @@ func Verify(ctx context.Context, db *sqldb.DB) (Report, error) {
 	if rep.Chains > 0 && !end(chain, want-1, prev) {
 		return rep, nil
 	}
+	if len(missing) > 0 {
+		return fail(rep, missing[0], 1, "chain head and entries are missing (the whole chain deleted?)"), nil
+	}
 	// Heads without entries: nothing may have been appended to them.
 	for _, c := range slices.Sorted(maps.Keys(heads)) {
 		rep.Chains++
@@ -331,6 +361,11 @@ func Verify(ctx context.Context, db *sqldb.DB) (Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+func hasHead(heads map[string]head, chain string) bool {
+	_, ok := heads[chain]
+	return ok
 }
 
 func fail(r Report, chain string, seq int64, problem string) Report {
