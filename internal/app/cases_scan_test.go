@@ -236,3 +236,38 @@ func TestCaseRemoveMaterialRules(t *testing.T) {
 		})
 	}
 }
+
+// TestCaseNoticesForEnterprise: an enterprise without a phone of its own,
+// whose 经办人 filed the case, is told through the 经办人's phone.
+func TestCaseNoticesForEnterprise(t *testing.T) {
+	e := apptest.Demo(t, sqldbtest.SQLite(t))
+	ctx := t.Context()
+	fixedClock(e, "2026-03-02 10:00")
+	ent, err := e.App.Identity.AccountByUSCC(ctx, "91150102MA0YW0001D")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.DB.W.ExecContext(ctx, `UPDATE identity_accounts SET phone = NULL WHERE id = $1`, ent.ID); err != nil {
+		t.Fatal(err)
+	}
+	ent.Phone = ""
+	agent := demoCitizen(t, e)
+	ap := cases.Applicant{Account: agent.Account, Acting: &ent}
+	var code string
+	if err := e.App.DB.R.QueryRowContext(ctx, `SELECT code FROM catalog_items WHERE status = 'published' AND name LIKE $1 ORDER BY code LIMIT 1`, "%设立登记%").
+		Scan(&code); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.App.Cases.Draft(ctx, ap, code, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = e.App.Cases.ApplicantAct(ctx, ap, c.ID, cases.Submit, nil, cases.Input{}, c.Version); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := e.App.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE topic = 'identity.sms' AND payload LIKE $1 AND payload LIKE $2`,
+		"%"+c.Number+"%", "%"+agent.Account.Phone+"%").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("SMS to the 经办人's phone: %d (%v)", n, err)
+	}
+}

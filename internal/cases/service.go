@@ -43,7 +43,8 @@ type Changed struct {
 // account's phone and, when it has a verified address, an e-mail (both
 // queued on the outbox, each through its pluggable sender).
 type Notifier interface {
-	NotifyAccount(ctx context.Context, tx *sql.Tx, accountID, subject, text string) error
+	// NotifyAccountOr texts phone when the account has no phone of its own.
+	NotifyAccountOr(ctx context.Context, tx *sql.Tx, accountID, phone, subject, text string) error
 }
 
 // Settings are the case rules that are local policy.

@@ -179,7 +179,7 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 		return Case{}, err
 	}
 	if text := notice(c, a, in); text != "" {
-		if err := s.notify.NotifyAccount(ctx, tx, c.ApplicantID, "办件进度通知（"+c.Number+"）", text); err != nil {
+		if err := s.notify.NotifyAccountOr(ctx, tx, c.ApplicantID, c.ApplicantPhone, "办件进度通知（"+c.Number+"）", text); err != nil {
 			return Case{}, err
 		}
 	}

@@ -225,6 +225,12 @@ func (s *Service) RemoveEmail(ctx context.Context, a Account) error {
 // characters) is Invalid whether or not the account has an address, and
 // queues nothing.
 func (s *Service) NotifyAccount(ctx context.Context, tx *sql.Tx, accountID, subject, text string) error {
+	return s.NotifyAccountOr(ctx, tx, accountID, "", subject, text)
+}
+
+// NotifyAccountOr is NotifyAccount with a phone to text when the account
+// has none of its own (an enterprise without one, whose 经办人 gave theirs).
+func (s *Service) NotifyAccountOr(ctx context.Context, tx *sql.Tx, accountID, phone, subject, text string) error {
 	const op = "identity.Service.NotifyAccount"
 	if err := mail.CheckSubject(subject); err != nil {
 		return err
@@ -240,7 +246,10 @@ func (s *Service) NotifyAccount(ctx context.Context, tx *sql.Tx, accountID, subj
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if a.Phone != "" {
-		if err := s.sender.Send(ctx, tx, a.Phone, text); err != nil {
+		phone = a.Phone
+	}
+	if phone != "" {
+		if err := s.sender.Send(ctx, tx, phone, text); err != nil {
 			return fmt.Errorf("%s: sms: %w", op, err)
 		}
 	}
