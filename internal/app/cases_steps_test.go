@@ -46,9 +46,11 @@ func TestCaseRoutedSteps(t *testing.T) {
 
 			// Bad steps are named on their fields and save nothing.
 			bad := it
-			bad.Steps = []catalog.Step{{Name: "审查", DeptID: "no-such-dept"}, {Name: "决定", Role: "boss"}}
+			bad.Steps = []catalog.Step{{Name: "受理", DeptID: policeID}, {Name: "审查", DeptID: "no-such-dept"}, {Name: "决定", Role: "boss"},
+				{Name: "送达", Role: catalog.StepApprover}}
 			_, err = e.App.Catalog.SaveDraft(ctx, editor, rec.ID, bad, rec.Version)
-			if e, ok := errors.AsType[*errs.Error](err); !ok || e.Kind != errs.Invalid || e.Fields["steps[0].dept_id"] == "" || e.Fields["steps[1].role"] == "" {
+			if e, ok := errors.AsType[*errs.Error](err); !ok || e.Kind != errs.Invalid || e.Fields["steps[0].dept_id"] == "" || e.Fields["steps[1].dept_id"] == "" ||
+				e.Fields["steps[2].role"] == "" || e.Fields["steps[3].role"] == "" {
 				t.Fatalf("bad steps: %v", err)
 			}
 			if r, _, _ := e.App.Catalog.Versions(ctx, editor, rec.ID); r.Version != rec.Version {

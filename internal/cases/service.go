@@ -327,19 +327,16 @@ func (a Applicant) holder() identity.Account {
 // the department and role the item gives each.
 func stepsOf(it catalog.Item) []Step {
 	var out []Step
-	for _, st := range it.Steps {
-		switch st.Name {
-		case "收件", "受理", "接件":
+	for i, routed := range catalog.RoutedSteps(it.Steps) {
+		if !routed {
 			continue
 		}
+		st := it.Steps[i]
 		s := Step{Name: st.Name, DeptID: st.DeptID}
 		if st.Role == catalog.StepApprover {
 			s.Role = ByApprover
 		}
 		out = append(out, s)
-		if st.Name == "决定" {
-			break
-		}
 	}
 	if len(out) == 0 {
 		return slices.Clone(DefaultSteps)

@@ -10,7 +10,7 @@ import (
 
 func TestStaffActions(t *testing.T) {
 	health := "/h/"
-	c := Case{Region: "150100", DeptPath: health, AtDeptPath: health, Steps: DefaultSteps}
+	c := Case{Region: "150100", AtRegion: "150100", DeptPath: health, AtDeptPath: health, Steps: DefaultSteps}
 	clerk := &authz.Principal{Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150000"}}}
 	reviewer := &authz.Principal{Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: "h", DeptPath: health}}}
 	police := &authz.Principal{Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: "p", DeptPath: "/p/"}}}
@@ -18,7 +18,7 @@ func TestStaffActions(t *testing.T) {
 	at := func(s State, step int) Case { x := c; x.State, x.Step = s, step; return x }
 	policeHead := &authz.Principal{Grants: []authz.Grant{{Role: authz.DeptAdmin, Region: "150000", DeptID: "p", DeptPath: "/p/"}}}
 	// The decision step given to the police's approvers (后台分类审批).
-	routed := Case{Region: "150100", DeptPath: health, AtDeptPath: "/p/", State: Accepted, Step: 1,
+	routed := Case{Region: "150100", AtRegion: "150100", DeptPath: health, AtDeptPath: "/p/", State: Accepted, Step: 1,
 		Steps: []Step{{Name: "审查"}, {Name: "决定", DeptID: "p", Role: ByApprover}}}
 	tests := []struct {
 		name string

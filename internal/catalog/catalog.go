@@ -113,6 +113,24 @@ const (
 	StepApprover = "approve"
 )
 
+// RoutedSteps reports, step by step, whether a case works the step after
+// acceptance, where a step may name its department and role: not the
+// intake steps (收件, 受理, 接件: the comprehensive window's, before
+// acceptance), and none after 决定 (制证, 送达: the result's delivery).
+func RoutedSteps(steps []Step) []bool {
+	out := make([]bool, len(steps))
+	for i, st := range steps {
+		if st.Name == "收件" || st.Name == "受理" || st.Name == "接件" {
+			continue
+		}
+		out[i] = true
+		if st.Name == "决定" {
+			break
+		}
+	}
+	return out
+}
+
 // StepRoles names the step roles in zh-CN.
 var StepRoles = map[string]string{StepHandler: "承办人员", StepApprover: "审批人员"}
 

@@ -80,3 +80,23 @@ func TestParseItemFormSteps(t *testing.T) {
 		t.Errorf("steps %+v, want %+v", f.Item.Steps, want)
 	}
 }
+
+func TestRoutedSteps(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		want  []bool
+	}{
+		{[]string{"收件", "受理", "审查", "决定", "制证", "送达"}, []bool{false, false, true, true, false, false}},
+		{[]string{"受理", "办结"}, []bool{false, true}},
+		{[]string{"接件", "初审", "复审", "决定"}, []bool{false, true, true, true}},
+		{nil, []bool{}},
+	} {
+		var steps []Step
+		for _, n := range tc.names {
+			steps = append(steps, Step{Name: n})
+		}
+		if got := RoutedSteps(steps); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("RoutedSteps(%v) = %v, want %v", tc.names, got, tc.want)
+		}
+	}
+}

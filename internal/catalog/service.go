@@ -218,9 +218,18 @@ func (s *Service) stepDepts(ctx context.Context, p *authz.Principal, it *Item, d
 	if region == "" {
 		region = d.Region
 	}
+	routed := RoutedSteps(it.Steps)
 	for i := range it.Steps {
 		st := &it.Steps[i]
 		st.DeptName, st.DeptUSCC = "", ""
+		if !routed[i] && (st.DeptID != "" || st.Role != "") {
+			key := fmt.Sprintf("steps[%d].dept_id", i)
+			if st.DeptID == "" {
+				key = fmt.Sprintf("steps[%d].role", i)
+			}
+			f[key] = "受理环节由综合窗口办理，决定之后的环节随结果送达，均不能指定办理部门或角色"
+			continue
+		}
 		if st.DeptID == "" {
 			continue
 		}
