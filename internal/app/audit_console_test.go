@@ -2,33 +2,10 @@ package app_test
 
 import (
 	"net/url"
-	"regexp"
 	"testing"
-	"time"
 
 	"yiwang/internal/app/apptest"
-	"yiwang/internal/platform/totp"
 )
-
-// enrolledAdmin signs the demo's platform admin in, enrolling the second
-// factor on the way.
-func enrolledAdmin(t *testing.T, e *apptest.Env) *apptest.Client {
-	t.Helper()
-	c := e.Client()
-	c.Post(t, "/console/login", url.Values{"username": {"admin"}, "password": {e.Logins["admin"]}})
-	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(c.Get(t, "/console/login/enroll").Body)
-	if m == nil {
-		t.Fatal("no enrolment secret")
-	}
-	code, err := totp.Code(m[1], time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res := c.Post(t, "/console/login/enroll", url.Values{"code": {code}}); res.Status != 303 {
-		t.Fatalf("enrolment: %d", res.Status)
-	}
-	return c
-}
 
 // TestAuditVerifyConsole: the platform admin's check of the audit log
 // names how many chains and entries it verified, and the chain and entry
@@ -36,7 +13,7 @@ func enrolledAdmin(t *testing.T, e *apptest.Env) *apptest.Client {
 func TestAuditVerifyConsole(t *testing.T) {
 	for _, e := range apptest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
-			admin := enrolledAdmin(t, e)
+			admin := adminClient(t, e)
 			if res := admin.Post(t, "/console/audit/verify", url.Values{}); res.Status != 303 {
 				t.Fatalf("verify: %d", res.Status)
 			}

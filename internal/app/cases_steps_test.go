@@ -32,7 +32,6 @@ func TestCaseRoutedSteps(t *testing.T) {
 			ctx := t.Context()
 			fixedClock(e, "2026-03-02 09:30")
 			editor := &authz.Principal{UserID: "editor", Name: "编辑", Grants: []authz.Grant{{Role: authz.RegionAdmin, Region: "150100"}}}
-			reviewer := &authz.Principal{UserID: "reviewer", Name: "审核", Grants: []authz.Grant{{Role: authz.RegionAdmin, Region: "150100"}}}
 			code := itemCode(t, e, "出生医学证明首次签发")
 			rec, it, err := e.App.Catalog.Published(ctx, code)
 			if err != nil {
@@ -57,17 +56,7 @@ func TestCaseRoutedSteps(t *testing.T) {
 				t.Fatalf("a refused draft changed the item: version %d → %d", rec.Version, r.Version)
 			}
 
-			it.Steps = []catalog.Step{{Name: "受理"}, {Name: "审查"}, {Name: "决定", DeptID: policeID, Role: catalog.StepApprover}}
-			saved, err := e.App.Catalog.SaveDraft(ctx, editor, rec.ID, it, rec.Version)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := e.App.Catalog.Submit(ctx, editor, rec.ID, saved.Version); err != nil {
-				t.Fatal(err)
-			}
-			if err := e.App.Catalog.Review(ctx, reviewer, rec.ID, true, "", saved.Version+1); err != nil {
-				t.Fatal(err)
-			}
+			republish(t, e, code, []catalog.Step{{Name: "受理"}, {Name: "审查"}, {Name: "决定", DeptID: policeID, Role: catalog.StepApprover}})
 			if _, pub, _ := e.App.Catalog.Published(ctx, code); pub.Steps[2].DeptName != "呼和浩特市公安局" {
 				t.Fatalf("published steps %+v", pub.Steps)
 			}
