@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -32,6 +33,7 @@ const (
 	ImportDone     = "done"     // the good rows were written (maybe none, in valid-rows mode)
 	ImportRejected = "rejected" // all-or-nothing with bad rows: nothing was written
 	ImportFailed   = "failed"   // unreadable file, or writing failed: nothing was written
+	ImportCanceled = "canceled" // cancelled before it committed: nothing was written
 )
 
 // Import phases while a job runs.
@@ -51,7 +53,7 @@ const (
 
 // ImportLabels names the states and phases for pages.
 var ImportLabels = map[string]string{
-	ImportRunning: "正在导入", ImportDone: "导入完成", ImportRejected: "未导入（文件有误）", ImportFailed: "导入失败",
+	ImportRunning: "正在导入", ImportDone: "导入完成", ImportRejected: "未导入（文件有误）", ImportFailed: "导入失败", ImportCanceled: "已取消",
 	PhaseParse: "读取文件", PhaseCheck: "校验数据", PhaseWrite: "写入数据库",
 }
 
@@ -77,6 +79,9 @@ type ImportJob struct {
 	Notice    string // e.g. an encoding conversion
 	Started   time.Time
 	Finished  time.Time
+
+	cancel     context.CancelFunc // stops the running job (in memory only)
+	committing bool               // past the last point a cancel can stop it
 }
 
 // Running reports whether the job has not ended.
@@ -112,6 +117,9 @@ type importJobs struct {
 	mu   sync.Mutex
 	jobs map[string]*ImportJob
 	wg   sync.WaitGroup
+	// hook, if set, is called by the job at named points (see
+	// SetImportHook); tests use it to hold a job still.
+	hook func(ctx context.Context, id, point string)
 }
 
 func newImportJobs() *importJobs { return &importJobs{jobs: map[string]*ImportJob{}} }
@@ -134,7 +142,21 @@ func (r *importJobs) get(id string) (ImportJob, bool) {
 	}
 	c := *j
 	c.Errors = slices.Clone(j.Errors)
+	c.cancel = nil
 	return c, true
+}
+
+// SetImportHook installs f, called by every import job at the points
+// "check" (before validating rows), "write" (inside the transaction,
+// before the last check for a cancel) and "commit" (after it: the job can
+// no longer be cancelled). It is for tests, which use it to hold a job at
+// a known point; call it before starting imports.
+func (s *Service) SetImportHook(f func(ctx context.Context, id, point string)) { s.imports.hook = f }
+
+func (r *importJobs) at(ctx context.Context, id, point string) {
+	if r.hook != nil {
+		r.hook(ctx, id, point)
+	}
 }
 
 // WaitImports waits until the imports running on this node have ended or
@@ -235,6 +257,84 @@ func (s *Service) ImportJob(ctx context.Context, p *authz.Principal, id string) 
 	return j, nil
 }
 
+// errImportCanceled ends a job that was cancelled.
+var errImportCanceled = errors.New("import canceled")
+
+// CancelImport cancels a running job p may see (as for ImportJob; others'
+// jobs are NotFound). A job running on this node is stopped at once: its
+// context is cancelled, so it stops at its next check, and its write
+// transaction, if it has begun one, rolls back. A job on another node is
+// marked cancelled in catalog_imports; that node notices at its next
+// check, and at the latest its commit finds the mark and rolls back. So a
+// cancelled job has written nothing. A job that has ended, or is already
+// committing, is a Conflict: its items are saved.
+func (s *Service) CancelImport(ctx context.Context, p *authz.Principal, id string) (ImportJob, error) {
+	const op = "catalog.Service.CancelImport"
+	j, err := s.ImportJob(ctx, p, id)
+	if err != nil {
+		return ImportJob{}, err
+	}
+	tooLate := func(j ImportJob) error {
+		msg := "该导入任务已结束（" + ImportLabels[j.Status] + "），不能取消"
+		if j.Status == ImportDone && j.Created+j.Updated > 0 {
+			msg = "导入已完成，事项草稿已保存，不能取消"
+		}
+		return &errs.Error{Kind: errs.Conflict, Op: op, Msg: msg}
+	}
+	if !j.Running() {
+		return ImportJob{}, tooLate(j)
+	}
+	msg := "导入已由" + p.Name + "取消，未保存任何数据"
+	s.imports.mu.Lock()
+	if m := s.imports.jobs[id]; m != nil {
+		defer s.imports.mu.Unlock()
+		switch {
+		case m.committing:
+			return ImportJob{}, &errs.Error{Kind: errs.Conflict, Op: op, Msg: "导入正在保存，已无法取消"}
+		case !m.Running():
+			return ImportJob{}, tooLate(*m)
+		}
+		m.Status, m.Message, m.Finished = ImportCanceled, msg, s.now()
+		if m.cancel != nil {
+			m.cancel()
+		}
+		c := *m
+		c.Errors, c.cancel = slices.Clone(m.Errors), nil
+		return c, nil
+	}
+	s.imports.mu.Unlock()
+	// Running on another node, or ended just now.
+	var n int64
+	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE catalog_imports SET status = $1, message = $2, finished_at = $3 WHERE id = $4 AND status = $5`,
+			ImportCanceled, msg, s.now(), id, ImportRunning)
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return err
+	})
+	if err != nil {
+		return ImportJob{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if j, err = s.loadImport(ctx, id); err != nil {
+		return ImportJob{}, err
+	}
+	if n == 0 {
+		return ImportJob{}, tooLate(j)
+	}
+	return j, nil
+}
+
+// canceledElsewhere reports whether the job was marked cancelled in
+// catalog_imports (by another node: see CancelImport).
+func (s *Service) canceledElsewhere(ctx context.Context, id string) (bool, error) {
+	var status string
+	if err := s.db.R.QueryRowContext(ctx, `SELECT status FROM catalog_imports WHERE id = $1`, id).Scan(&status); err != nil {
+		return false, err
+	}
+	return status == ImportCanceled, nil
+}
+
 func (s *Service) loadImport(ctx context.Context, id string) (ImportJob, error) {
 	const op = "catalog.Service.loadImport"
 	var j ImportJob
@@ -281,21 +381,29 @@ type importRow struct {
 }
 
 // runImport is the job: it never panics and always records an outcome.
-func (s *Service) runImport(ctx context.Context, p *authz.Principal, id string, data []byte) {
+func (s *Service) runImport(parent context.Context, p *authz.Principal, id string, data []byte) {
 	defer s.imports.wg.Done()
-	ctx, cancel := context.WithTimeout(ctx, importTimeout)
+	ctx, cancel := context.WithTimeout(parent, importTimeout)
 	defer cancel()
+	s.imports.update(id, func(j *ImportJob) { j.cancel = cancel })
 	j, _ := s.imports.get(id)
+	// outcome ends the job, unless CancelImport already has.
 	outcome := func(status, msg string, rowErrs []RowError) {
 		s.imports.update(id, func(j *ImportJob) {
-			j.Status, j.Message, j.Errors, j.Finished = status, msg, rowErrs, s.now()
+			if j.Status == ImportRunning {
+				j.Status, j.Message, j.Errors, j.Finished = status, msg, rowErrs, s.now()
+			}
 		})
 	}
 	defer func() {
 		if v := recover(); v != nil {
 			outcome(ImportFailed, "导入时发生内部错误，未保存任何数据", nil)
 		}
-		s.finishImport(ctx, id)
+		// The job's own context may be done (cancelled, or past its
+		// deadline); recording the outcome must not be.
+		fctx, fcancel := context.WithTimeout(parent, time.Minute)
+		defer fcancel()
+		s.finishImport(fctx, id)
 	}()
 	types, err := s.Types(ctx)
 	if err != nil {
@@ -308,6 +416,10 @@ func (s *Service) runImport(ctx context.Context, p *authz.Principal, id string, 
 		return
 	}
 	data = nil
+	if ctx.Err() != nil { // cancelled while parsing: outcome already set, unless timed out
+		outcome(ImportFailed, "导入超时，未保存任何数据", nil)
+		return
+	}
 	s.imports.update(id, func(j *ImportJob) {
 		j.Phase, j.Total, j.Notice = PhaseCheck, len(sheet.Rows), sheet.Notice
 	})
@@ -315,7 +427,12 @@ func (s *Service) runImport(ctx context.Context, p *authz.Principal, id string, 
 		outcome(ImportFailed, "文件中没有事项（只有表头）", nil)
 		return
 	}
+	s.imports.at(ctx, id, "check")
 	good, bad, err := s.checkImport(ctx, p, id, sheet, types)
+	if errors.Is(err, errImportCanceled) {
+		outcome(ImportCanceled, "导入已取消，未保存任何数据", nil)
+		return
+	}
 	if err != nil {
 		outcome(ImportFailed, "校验时出错，未保存任何数据，请稍后重试", nil)
 		return
@@ -331,6 +448,10 @@ func (s *Service) runImport(ctx context.Context, p *authz.Principal, id string, 
 	}
 	s.imports.update(id, func(j *ImportJob) { j.Phase, j.Done, j.Errors = PhaseWrite, 0, bad })
 	created, updated, err := s.writeImport(ctx, p, id, good, len(sheet.Rows), bad)
+	if errors.Is(err, errImportCanceled) {
+		outcome(ImportCanceled, "导入已取消，未保存任何数据", bad)
+		return
+	}
 	if err != nil {
 		var rowErrs []RowError
 		msg := "写入时出错，未保存任何数据，请稍后重试"
@@ -388,6 +509,9 @@ func (s *Service) checkImport(ctx context.Context, p *authz.Principal, id string
 			s.imports.update(id, func(j *ImportJob) { j.Done = i })
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
+			}
+			if c, err := s.canceledElsewhere(ctx, id); err != nil || c {
+				return nil, nil, cmp.Or(err, errImportCanceled)
 			}
 		}
 		if len(row.Errors) > 0 {
@@ -529,14 +653,37 @@ func (s *Service) writeImport(ctx context.Context, p *authz.Principal, id string
 				s.imports.update(id, func(j *ImportJob) { j.Done = i + 1 })
 			}
 		}
+		// The last point a cancel stops the job: after it, it commits.
+		s.imports.at(ctx, id, "write")
+		s.imports.mu.Lock()
+		m := s.imports.jobs[id]
+		canceled := m == nil || m.Status != ImportRunning
+		if !canceled {
+			m.committing = true
+		}
+		s.imports.mu.Unlock()
+		if canceled {
+			return errImportCanceled
+		}
+		s.imports.at(ctx, id, "commit")
 		if err := audit.Write(ctx, tx, audit.Entry{Action: "catalog.items.import", TargetType: "catalog_import", TargetID: id, Region: j.Region, DeptPath: j.DeptPath,
 			Detail: map[string]any{"file": j.FileName, "mode": j.Mode, "rows": total, "created": created, "updated": updated, "skipped": total - len(rows)}}); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE catalog_imports SET status = $1, total_rows = $2, created = $3, updated = $4, message = $5, notice = $6, errors = $7, finished_at = $8 WHERE id = $9`,
-			ImportDone, total, created, updated, importDoneMessage(total, created, updated, total-len(rows)), j.Notice, string(badJSON), s.now(), id)
-		return err
+		// Another node may have marked the job cancelled (CancelImport).
+		res, err := tx.ExecContext(ctx, `UPDATE catalog_imports SET status = $1, total_rows = $2, created = $3, updated = $4, message = $5, notice = $6, errors = $7, finished_at = $8 WHERE id = $9 AND status = $10`,
+			ImportDone, total, created, updated, importDoneMessage(total, created, updated, total-len(rows)), j.Notice, string(badJSON), s.now(), id, ImportRunning)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, errImportCanceled)
+		}
+		return nil
 	})
+	if err != nil {
+		s.imports.update(id, func(j *ImportJob) { j.committing = false })
+	}
 	return created, updated, err
 }
 
@@ -562,8 +709,9 @@ func (s *Service) finishImport(ctx context.Context, id string) {
 	if j.Status != ImportDone || j.Created+j.Updated == 0 {
 		errJSON, _ := json.Marshal(nonNil(j.Errors))
 		err := sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE catalog_imports SET status = $1, total_rows = $2, created = 0, updated = 0, message = $3, notice = $4, errors = $5, finished_at = $6 WHERE id = $7`,
-				j.Status, j.Total, j.Message, j.Notice, string(errJSON), s.now(), id)
+			// A job cancelled from another node keeps that node's record.
+			_, err := tx.ExecContext(ctx, `UPDATE catalog_imports SET status = $1, total_rows = $2, created = 0, updated = 0, message = $3, notice = $4, errors = $5, finished_at = $6 WHERE id = $7 AND status = $8`,
+				j.Status, j.Total, j.Message, j.Notice, string(errJSON), s.now(), id, ImportRunning)
 			return err
 		})
 		if err != nil {

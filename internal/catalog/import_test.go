@@ -361,3 +361,39 @@ func TestExportItems(t *testing.T) {
 		})
 	}
 }
+
+// TestImportCancelFromAnotherNode cancels a job the way a node that is
+// not running it does (CancelImport finds it only in catalog_imports): the
+// running node notices at its next check and writes nothing; the record
+// keeps the other node's outcome. A second cancel is a Conflict.
+func TestImportCancelFromAnotherNode(t *testing.T) {
+	for _, eng := range sqldbtest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			e := setup(t, eng)
+			other := catalog.NewService(e.db, nil) // another node: no jobs in memory
+			var canceled catalog.ImportJob
+			e.svc.SetImportHook(func(ctx context.Context, id, point string) {
+				if point != "check" {
+					return
+				}
+				var err error
+				if canceled, err = other.CancelImport(ctx, e.editor, id); err != nil {
+					t.Errorf("CancelImport on another node: %v", err)
+				}
+			})
+			j := runImport(t, e, e.editor, importCSV(t, e.itemsFor(3), nil), catalog.ImportAll)
+			if canceled.Status != catalog.ImportCanceled || j.Status != catalog.ImportCanceled || !strings.Contains(j.Message, "取消") || j.Finished.IsZero() {
+				t.Fatalf("cancelled = %+v, job = %+v", canceled, j)
+			}
+			if n := countItems(t, e); n != 0 {
+				t.Fatalf("%d items written by a cancelled import", n)
+			}
+			if _, err := other.CancelImport(e.ctx, e.editor, j.ID); errs.KindOf(err) != errs.Conflict {
+				t.Errorf("second cancel: %v, want a Conflict", err)
+			}
+			if _, err := other.CancelImport(e.ctx, e.outsider, j.ID); errs.KindOf(err) != errs.NotFound {
+				t.Errorf("cancel by an outsider: %v, want NotFound", err)
+			}
+		})
+	}
+}

@@ -1,10 +1,14 @@
 package catalog
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
@@ -20,6 +24,8 @@ func (h *Handler) transferRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /console/items/import", h.web.Page(h.importForm))
 	mux.Handle("POST /console/items/import", h.web.Page(h.startImport))
 	mux.Handle("GET /console/items/import/jobs/{id}", h.web.Page(h.importStatus))
+	mux.Handle("POST /console/items/import/jobs/{id}/cancel", h.web.Page(h.cancelImport))
+	mux.Handle("GET /console/items/import/jobs/{id}/errors.csv", h.web.Page(h.importErrors))
 	mux.Handle("GET /console/items/export", h.web.Page(h.export))
 }
 
@@ -98,6 +104,67 @@ func (h *Handler) importStatus(w http.ResponseWriter, r *http.Request) error {
 		return h.pages.Fragment(w, http.StatusOK, "import.html", "job", page)
 	}
 	return h.pages.Render(w, http.StatusOK, "import.html", page)
+}
+
+// cancelImport cancels a running job and shows it again; a job that has
+// ended is a 409 page saying so. The form is protected from other sites
+// like every POST (web.Wrap's cross-origin check).
+func (h *Handler) cancelImport(w http.ResponseWriter, r *http.Request) error {
+	p, err := authz.SignedIn(r.Context())
+	if err != nil {
+		return err
+	}
+	job, err := h.svc.CancelImport(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/console/items/import/jobs/"+job.ID, http.StatusSeeOther)
+	return nil
+}
+
+// importErrors downloads every bad row of a job p may see as CSV (UTF-8
+// with a BOM, like the export): 行号, 列, 原因. A row number of 0 is the
+// file as a whole, written 文件 as on the page.
+func (h *Handler) importErrors(w http.ResponseWriter, r *http.Request) error {
+	p, err := authz.SignedIn(r.Context())
+	if err != nil {
+		return err
+	}
+	job, err := h.svc.ImportJob(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.WriteString("\uFEFF")
+	cw := csv.NewWriter(&b)
+	cw.UseCRLF = true
+	cw.Write([]string{"行号", "列", "原因"})
+	for _, e := range job.Errors {
+		row := "文件"
+		if e.Row > 0 {
+			row = strconv.Itoa(e.Row)
+		}
+		cw.Write([]string{row, csvCell(e.Column), csvCell(e.Reason)})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("catalog.importErrors: %w", err)
+	}
+	name := "导入有误的行-" + job.Started.In(ui.Shanghai).Format("20060102-150405") + ".csv"
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// csvCell keeps a spreadsheet from reading a cell as a formula: column
+// names can come from the uploaded file.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // export streams the items p may see, filtered like the console list
