@@ -503,12 +503,23 @@ type CSVWriter struct {
 
 // NewCSVWriter writes the BOM and the header row to w.
 func NewCSVWriter(w io.Writer, types []ItemType) (*CSVWriter, error) {
+	x, err := excelCSV(w)
+	if err != nil {
+		return nil, err
+	}
+	cw := &CSVWriter{w: x, names: typeNames(types)}
+	return cw, cw.w.Write(Headers())
+}
+
+// excelCSV starts a CSV file Excel opens as UTF-8: a byte-order mark, and
+// Excel's own line ends.
+func excelCSV(w io.Writer) (*csv.Writer, error) {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return nil, err
 	}
-	cw := &CSVWriter{w: csv.NewWriter(w), names: typeNames(types)}
-	cw.w.UseCRLF = true // Excel's own line ends
-	return cw, cw.w.Write(Headers())
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	return cw, nil
 }
 
 // Write adds one item.

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"mime"
@@ -90,12 +89,17 @@ func (h *Handler) startImport(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) importStatus(w http.ResponseWriter, r *http.Request) error {
+// job is the import job the request names, if the signed-in user may see it.
+func (h *Handler) job(r *http.Request) (ImportJob, error) {
 	p, err := authz.SignedIn(r.Context())
 	if err != nil {
-		return err
+		return ImportJob{}, err
 	}
-	job, err := h.svc.ImportJob(r.Context(), p, r.PathValue("id"))
+	return h.svc.ImportJob(r.Context(), p, r.PathValue("id"))
+}
+
+func (h *Handler) importStatus(w http.ResponseWriter, r *http.Request) error {
+	job, err := h.job(r)
 	if err != nil {
 		return err
 	}
@@ -126,18 +130,12 @@ func (h *Handler) cancelImport(w http.ResponseWriter, r *http.Request) error {
 // with a BOM, like the export): 行号, 列, 原因. A row number of 0 is the
 // file as a whole, written 文件 as on the page.
 func (h *Handler) importErrors(w http.ResponseWriter, r *http.Request) error {
-	p, err := authz.SignedIn(r.Context())
-	if err != nil {
-		return err
-	}
-	job, err := h.svc.ImportJob(r.Context(), p, r.PathValue("id"))
+	job, err := h.job(r)
 	if err != nil {
 		return err
 	}
 	var b bytes.Buffer
-	b.WriteString("\uFEFF")
-	cw := csv.NewWriter(&b)
-	cw.UseCRLF = true
+	cw, _ := excelCSV(&b) // a bytes.Buffer takes every write
 	cw.Write([]string{"行号", "列", "原因"})
 	for _, e := range job.Errors {
 		row := "文件"
