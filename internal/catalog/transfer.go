@@ -26,7 +26,9 @@ import (
 // "居民身份证｜证件证书证明｜申请人自备｜必要｜纸质｜1｜0"). Inside an entry, a
 // backslash escapes a line break (\n), a bar (\｜) and itself (\\), so
 // every item survives export and import unchanged. The department is named
-// by its credit code; its internal id is not exported.
+// by its credit code; its internal id is not exported. A CSV cell a
+// spreadsheet would run as a formula (CSV injection) starts with an
+// apostrophe, which import takes away again (defuse, undefuse).
 
 // Limits on import files. The HTTP body limit (8 MiB) is the binding one
 // for uploads; MaxImportRows keeps the import's single transaction within
@@ -495,9 +497,12 @@ func typeNames(types []ItemType) map[string]string {
 }
 
 // CSVWriter writes items as CSV: UTF-8 with a byte-order mark, so that
-// Excel opens it as UTF-8, and a header row.
+// Excel opens it as UTF-8, and a header row. A cell starting with = + - @
+// or a tab gets an apostrophe in front (OWASP's advice against CSV
+// injection), so that a clerk's Excel or WPS shows it rather than runs it;
+// import removes the apostrophe, so items come back unchanged.
 type CSVWriter struct {
-	w     *csv.Writer
+	w     *excelWriter
 	names map[string]string
 }
 
@@ -511,24 +516,110 @@ func NewCSVWriter(w io.Writer, types []ItemType) (*CSVWriter, error) {
 	return cw, cw.w.Write(Headers())
 }
 
+// excelWriter writes the CSV files people open in a spreadsheet (the item
+// export, an import's bad rows), every cell through defuse.
+type excelWriter struct{ w *csv.Writer }
+
 // excelCSV starts a CSV file Excel opens as UTF-8: a byte-order mark, and
 // Excel's own line ends.
-func excelCSV(w io.Writer) (*csv.Writer, error) {
+func excelCSV(w io.Writer) (*excelWriter, error) {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return nil, err
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	return cw, nil
+	return &excelWriter{w: cw}, nil
+}
+
+// Write writes one row, each cell defused. With UseCRLF the csv package
+// drops a carriage return that no line feed follows (and writes one before
+// each line feed), so defuse judges the cell as written: without its CRs.
+func (x *excelWriter) Write(cells []string) error {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = defuse(strings.ReplaceAll(c, "\r", ""))
+	}
+	return x.w.Write(out)
+}
+
+// Flush writes buffered rows and reports any write error.
+func (x *excelWriter) Flush() error {
+	x.w.Flush()
+	return x.w.Error()
 }
 
 // Write adds one item.
 func (cw *CSVWriter) Write(it Item) error { return cw.w.Write(exportRow(it, cw.names)) }
 
 // Flush writes buffered rows and reports any write error.
-func (cw *CSVWriter) Flush() error {
-	cw.w.Flush()
-	return cw.w.Error()
+func (cw *CSVWriter) Flush() error { return cw.w.Flush() }
+
+// writeRowErrors writes an import's bad rows as CSV (行号, 列, 原因), like
+// the export: UTF-8 with a BOM, cells defused, since a reason may quote
+// the uploaded file. Row 0, the file as a whole, is written 文件.
+func writeRowErrors(w io.Writer, rows []RowError) error {
+	cw, err := excelCSV(w)
+	if err != nil {
+		return err
+	}
+	if err := cw.Write([]string{"行号", "列", "原因"}); err != nil {
+		return err
+	}
+	for _, e := range rows {
+		row := "文件"
+		if e.Row > 0 {
+			row = strconv.Itoa(e.Row)
+		}
+		if err := cw.Write([]string{row, e.Column, e.Reason}); err != nil {
+			return err
+		}
+	}
+	return cw.Flush()
+}
+
+// formulaStarts are the characters that make Excel, WPS or LibreOffice
+// read a CSV cell starting with one of them as a formula (OWASP, "CSV
+// injection"): = + - @, a tab and a carriage return.
+const formulaStarts = "=+-@\t\r"
+
+// formulaLike reports whether s, after any apostrophes it starts with,
+// starts with a formula character.
+func formulaLike(s string) bool {
+	t := strings.TrimLeft(s, "'")
+	return t != "" && strings.IndexByte(formulaStarts, t[0]) >= 0
+}
+
+// defuse returns the CSV cell for the value s: an apostrophe in front of
+// formula-like text, which a spreadsheet then shows as text. A value that
+// already has apostrophes before its formula character gets one more, so
+// that undefuse, which takes one away, gives every value back unchanged.
+func defuse(s string) string {
+	if formulaLike(s) {
+		return "'" + s
+	}
+	return s
+}
+
+// undefuse returns the value of an imported cell (CSV or .xlsx): defuse
+// reversed. A cell starting with an apostrophe and then a formula
+// character (after any further apostrophes) loses its first apostrophe;
+// any other cell, "'0471" say, is the value as it stands.
+func undefuse(s string) string {
+	if strings.HasPrefix(s, "'") && formulaLike(s) {
+		return s[1:]
+	}
+	return s
+}
+
+// xlsxCell returns the .xlsx cell for the value s. excelize writes strings
+// as inline strings, never formulas, so formula-like text needs no
+// apostrophe; only a value that already starts with one before a formula
+// character gets another, since import takes one away (undefuse).
+func xlsxCell(s string) string {
+	if strings.HasPrefix(s, "'") {
+		return defuse(s)
+	}
+	return s
 }
 
 // XLSXWriter writes items to one worksheet with excelize's stream writer,
@@ -576,6 +667,7 @@ func NewXLSXWriter(types []ItemType) (*XLSXWriter, error) {
 func (x *XLSXWriter) set(cells []string, opts ...excelize.RowOpts) error {
 	vals := make([]any, len(cells))
 	for i, c := range cells {
+		c = xlsxCell(c)
 		if n := utf16Len(c); n > MaxCellChars {
 			return &errs.Error{Kind: errs.Invalid, Op: "catalog.XLSXWriter", Msg: fmt.Sprintf("第%d行“%s”超过Excel单元格上限（%d字），请改用CSV导出", x.row, columns[i].header, MaxCellChars)}
 		}
@@ -888,6 +980,7 @@ func (p *parser) row(sheet *Sheet, n int, rec []string) error {
 		rec = append(rec, "")
 	}
 	for i, v := range rec {
+		v = undefuse(v) // an exported CSV's apostrophe before a formula
 		switch {
 		case i >= len(p.cols) || p.cols[i] < 0:
 			if strings.TrimSpace(v) != "" {

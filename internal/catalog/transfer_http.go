@@ -6,8 +6,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"yiwang/internal/platform/authz"
 	"yiwang/internal/platform/errs"
@@ -126,26 +124,15 @@ func (h *Handler) cancelImport(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// importErrors downloads every bad row of a job p may see as CSV (UTF-8
-// with a BOM, like the export): 行号, 列, 原因. A row number of 0 is the
-// file as a whole, written 文件 as on the page.
+// importErrors downloads every bad row of a job p may see as CSV
+// (writeRowErrors): 行号, 列, 原因.
 func (h *Handler) importErrors(w http.ResponseWriter, r *http.Request) error {
 	job, err := h.job(r)
 	if err != nil {
 		return err
 	}
 	var b bytes.Buffer
-	cw, _ := excelCSV(&b) // a bytes.Buffer takes every write
-	cw.Write([]string{"行号", "列", "原因"})
-	for _, e := range job.Errors {
-		row := "文件"
-		if e.Row > 0 {
-			row = strconv.Itoa(e.Row)
-		}
-		cw.Write([]string{row, csvCell(e.Column), csvCell(e.Reason)})
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := writeRowErrors(&b, job.Errors); err != nil {
 		return fmt.Errorf("catalog.importErrors: %w", err)
 	}
 	name := "导入有误的行-" + job.Started.In(ui.Shanghai).Format("20060102-150405") + ".csv"
@@ -156,17 +143,11 @@ func (h *Handler) importErrors(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// csvCell keeps a spreadsheet from reading a cell as a formula: column
-// names can come from the uploaded file.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // export streams the items p may see, filtered like the console list
-// (status, q), as .xlsx or .csv. A CSV goes out as it is read; should
+// (status, q), as .xlsx or .csv. CSV cells starting with = + - @ or a tab
+// get an apostrophe in front so that a spreadsheet cannot run them as
+// formulas (CSV injection); .xlsx cells are strings, never formulas, and
+// import removes the apostrophe. A CSV goes out as it is read; should
 // reading fail half-way, the response is aborted rather than left looking
 // complete. A workbook is assembled first (excelize keeps large sheets in
 // a temporary file), so a failure still gets an error page.

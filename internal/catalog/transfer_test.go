@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"encoding/csv"
 	"fmt"
 	"reflect"
 	"slices"
@@ -405,6 +406,292 @@ func TestEveryElementHasAColumn(t *testing.T) {
 		}
 		if !slices.ContainsFunc(keys, func(k string) bool { return k == name || strings.HasPrefix(k, name+".") }) {
 			t.Errorf("element %s (%q) has no import/export column in transfer.go", it.Field(i).Name, name)
+		}
+	}
+}
+
+// TestDefuse covers the CSV cell rule against formula injection (OWASP):
+// what export writes for a value, and what import reads back from a cell,
+// typed by hand or exported.
+func TestDefuse(t *testing.T) {
+	for _, tc := range []struct {
+		value, cell string // cell: what the CSV export writes for value
+	}{
+		{"=1+1", "'=1+1"},
+		{`=HYPERLINK("http://x","点我")`, `'=HYPERLINK("http://x","点我")`},
+		{"+86 471 1234567", "'+86 471 1234567"},
+		{"-5", "'-5"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\tx", "'\tx"},
+		{"\r=1", "'\r=1"}, // excelWriter drops the CR before defusing
+		{"'=1", "''=1"},   // an apostrophe of its own survives the round trip
+		{"''-1", "'''-1"},
+		{"'0471", "'0471"}, // not before a formula character: as it is
+		{"'", "'"},
+		{"", ""},
+		{"a=b", "a=b"},
+		{" =1", " =1"},
+		{"＝1", "＝1"}, // full-width
+	} {
+		t.Run(tc.value, func(t *testing.T) {
+			cell := defuse(tc.value)
+			if cell != tc.cell {
+				t.Errorf("defuse(%q) = %q, want %q", tc.value, cell, tc.cell)
+			}
+			if strings.ContainsAny(cell[:min(1, len(cell))], formulaStarts) {
+				t.Errorf("defuse(%q) = %q starts with a formula character", tc.value, cell)
+			}
+			if got := undefuse(cell); got != tc.value {
+				t.Errorf("undefuse(%q) = %q, want %q", cell, got, tc.value)
+			}
+			if got := undefuse(xlsxCell(tc.value)); got != tc.value {
+				t.Errorf("undefuse(xlsxCell(%q)) = %q (cell %q), want %q", tc.value, got, xlsxCell(tc.value), tc.value)
+			}
+		})
+	}
+	// Cells people type: an apostrophe goes only before a formula character.
+	for cell, want := range map[string]string{"'=x": "=x", "'@x": "@x", "'-1": "-1", "'+1": "+1", "'\tx": "\tx", "'abc": "'abc", "''=x": "'=x", "=x": "=x", "''": "''"} {
+		if got := undefuse(cell); got != want {
+			t.Errorf("undefuse(%q) = %q, want %q", cell, got, want)
+		}
+	}
+}
+
+func TestCSVExportDefusesFormulas(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		set   func(it *Item, v string)
+		value string
+		want  string // in the CSV bytes, with the commas around the cell
+	}{
+		{"name =", func(it *Item, v string) { it.Name = v }, "=1+2事项", ",'=1+2事项,"},
+		{"name +", func(it *Item, v string) { it.Name = v }, "+出生医学证明", ",'+出生医学证明,"},
+		{"name -", func(it *Item, v string) { it.Name = v }, "-出生医学证明", ",'-出生医学证明,"},
+		{"name @", func(it *Item, v string) { it.Name = v }, "@SUM(A1)", ",'@SUM(A1),"},
+		{"name tab", func(it *Item, v string) { it.Name = v }, "\t出生医学证明", ",'\t出生医学证明,"},
+		{"name CR", func(it *Item, v string) { it.Name = v }, "\r=出生医学证明", ",'=出生医学证明,"},
+		{"name with its own apostrophe", func(it *Item, v string) { it.Name = v }, "'=出生医学证明", ",''=出生医学证明,"},
+		{"apostrophe alone is kept", func(it *Item, v string) { it.Name = v }, "'出生医学证明", ",'出生医学证明,"},
+		{"quoted cell", func(it *Item, v string) { it.Name = v }, `=HYPERLINK("http://x","点我")`, `,"'=HYPERLINK(""http://x"",""点我"")",`},
+		{"phone", func(it *Item, v string) { it.Contact.Phone = v }, "+86-471-12345", ",'+86-471-12345,"},
+		{"first keyword", func(it *Item, v string) { it.Keywords = []string{v, "出生"} }, "=cmd|' /C calc'!A0", `,"'=cmd|' /C calc'!A0` + "\r\n" + `出生",`},
+		{"first legal basis", func(it *Item, v string) { it.LegalBasis[0].Name = v }, "-《母婴保健法》", ",'-《母婴保健法》｜"},
+		{"the middle of a cell is left alone", func(it *Item, v string) { it.Name = v }, "事项=1+1", ",事项=1+1,"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			it := cloneItem(demoItems(t)[0])
+			tc.set(&it, tc.value)
+			data := exportCSV(t, []Item{it})
+			if !bytes.Contains(data, []byte(tc.want)) {
+				t.Errorf("CSV export of %q lacks %q:\n%s", tc.value, tc.want, data)
+			}
+		})
+	}
+}
+
+// TestXLSXCellsAreStrings checks that excelize writes formula-like text as
+// a string cell, with no formula and no apostrophe: .xlsx needs no defusing.
+func TestXLSXCellsAreStrings(t *testing.T) {
+	it := cloneItem(demoItems(t)[0])
+	it.Name, it.Conditions, it.Contact.Phone = "=1+2事项", "@SUM(A1)", "+86-471-12345"
+	it.Contact.Hours = "'=x" // its own apostrophe gets a second one, which import removes
+	data := exportXLSX(t, []Item{it})
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for header, want := range map[string]string{"事项名称": "=1+2事项", "受理条件": "@SUM(A1)", "咨询电话": "+86-471-12345", "办理时间": "''=x"} {
+		cell, _ := excelize.CoordinatesToCellName(slices.Index(Headers(), header)+1, 2)
+		if formula, err := f.GetCellFormula(XLSXSheet, cell); err != nil || formula != "" {
+			t.Errorf("%s (%s) formula = %q, %v; want none", header, cell, formula, err)
+		}
+		if got, err := f.GetCellValue(XLSXSheet, cell); err != nil || got != want {
+			t.Errorf("%s (%s) = %q, %v; want %q", header, cell, got, err, want)
+		}
+		if typ, err := f.GetCellType(XLSXSheet, cell); err != nil || typ != excelize.CellTypeInlineString {
+			t.Errorf("%s (%s) type = %v, %v; want an inline string", header, cell, typ, err)
+		}
+	}
+}
+
+// setText sets every free-text element of it, as a plain string or a
+// []string, to prefix followed by its value (or by "值" where empty). The
+// code-like elements that Check or the importer validate by shape are left
+// alone, as are the step department fields export does not carry. It
+// returns the paths it set.
+func setText(it *Item, prefix string) []string {
+	skip := map[string]bool{
+		"BasicCode": true, "Code": true, "Type": true, "Region": true, "DeptID": true, "DeptUSCC": true,
+		"Scope": true, "CrossProvince": true, "Fee.OnlinePay": true, "Form.Key": true, "Form.Type": true,
+		"Steps.DeptID": true, "Steps.DeptName": true, "Steps.DeptUSCC": true, "Steps.Role": true,
+	}
+	var set []string
+	var walk func(v reflect.Value, path string)
+	walk = func(v reflect.Value, path string) {
+		switch {
+		case v.Type() == reflect.TypeFor[string]():
+			if skip[path] {
+				return
+			}
+			s := v.String()
+			if s == "" {
+				s = "值"
+			}
+			v.SetString(prefix + s)
+			set = append(set, path)
+		case v.Type() == reflect.TypeFor[[]string]():
+			if skip[path] {
+				return
+			}
+			for i := range v.Len() {
+				walk(v.Index(i), path)
+			}
+		case v.Kind() == reflect.Struct:
+			for i := range v.NumField() {
+				name := v.Type().Field(i).Name
+				if path != "" {
+					name = path + "." + name
+				}
+				walk(v.Field(i), name)
+			}
+		case v.Kind() == reflect.Slice:
+			for i := range v.Len() {
+				walk(v.Index(i), path)
+			}
+		}
+	}
+	walk(reflect.ValueOf(it).Elem(), "")
+	return set
+}
+
+// TestRoundTripFormulaValues exports items whose every free-text element
+// starts with a formula character (or an apostrophe and one) and imports
+// them back unchanged, from CSV and from .xlsx.
+func TestRoundTripFormulaValues(t *testing.T) {
+	base := cloneItem(demoItems(t)[0])
+	// Every list element has an entry, every entry every text part.
+	base.LegalBasis[0] = LegalBasis{Name: "法规", DocNo: "文号", Article: "第一条", Content: "条文", Issuer: "机关", Effective: "2020-01-01"}
+	base.Special = []Special{{Name: "公示", Limit: TimeLimit{Days: 5, Unit: Workday, Note: "说明"}}}
+	base.LegalLimit.Note, base.PromisedLimit.Note = "说明", "说明"
+	base.Materials[0].Paper, base.Materials[0].Notes, base.Materials[0].BlankForm, base.Materials[0].Sample = "A4", "须知", "空表", "样表"
+	base.Form = []FormField{{Key: "reason", Label: "原因", Type: FieldChoice, Options: []string{"甲", "乙"}, Hint: "提示"}}
+	base.Steps[0].Group, base.Steps[0].Description = "分组", "说明"
+	base.Results[0].Validity, base.Results[0].Sample = "长期", "样本"
+	base.Fee = Fee{Charged: true, Basis: "依据", Items: "工本费", Standard: "10元", OnlinePay: "yes"}
+	base.Depth.Level, base.Visits, base.VisitReason = 3, 1, "核验"
+	base.Contact = Contact{Location: "地点", Hours: "时间", Phone: "电话", Complaint: "投诉", FAQ: "问答"}
+	base.Themes, base.Keywords, base.Aliases = []string{"主题"}, []string{"关键词"}, []string{"别名"}
+	if err := base.Check(DefaultTypes); err != nil && len(FieldErrors(2, err, "dept_id")) > 0 {
+		t.Fatalf("base item: %v", FieldErrors(2, err, "dept_id"))
+	}
+	for _, prefix := range []string{"=", "+", "-", "@", "'=", "''-", "'"} {
+		it := cloneItem(base)
+		paths := setText(&it, prefix)
+		if len(paths) < 40 {
+			t.Fatalf("setText set only %d text elements: %v", len(paths), paths)
+		}
+		want := withoutDept([]Item{it})
+		for _, tc := range []struct {
+			format string
+			data   []byte
+		}{
+			{"csv", exportCSV(t, []Item{it})},
+			{"xlsx", exportXLSX(t, []Item{it})},
+		} {
+			t.Run(tc.format+" "+prefix, func(t *testing.T) {
+				sheet, err := Parse("items."+tc.format, tc.data, DefaultTypes)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(sheet.Rows) != 1 || len(sheet.Rows[0].Errors) > 0 {
+					t.Fatalf("rows = %+v", sheet.Rows)
+				}
+				if diff := cmp.Diff(want[0], sheet.Rows[0].Item, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("round trip mismatch (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// TestImportRemovesApostrophe reads cells typed by hand (or re-saved by
+// Excel from an exported CSV).
+func TestImportRemovesApostrophe(t *testing.T) {
+	for _, tc := range []struct {
+		cell, want string
+	}{
+		{"'=出生医学证明", "=出生医学证明"},
+		{"'-出生医学证明", "-出生医学证明"},
+		{"'+出生医学证明", "+出生医学证明"},
+		{"'@出生医学证明", "@出生医学证明"},
+		{"''=出生医学证明", "'=出生医学证明"},
+		{"'出生医学证明", "'出生医学证明"},
+		{"出生'=医学证明", "出生'=医学证明"},
+	} {
+		t.Run(tc.cell, func(t *testing.T) {
+			row := goodRow(t)
+			row["事项名称"] = tc.cell
+			row["关键词"] = tc.cell + "\n出生"
+			cells := make([]string, len(Headers()))
+			for i, h := range Headers() {
+				cells[i] = row[h]
+			}
+			for _, f := range []struct {
+				name string
+				data []byte
+			}{
+				{"a.csv", csvOf(Headers(), row)},
+				{"a.xlsx", xlsxWith(t, XLSXSheet, [][]string{Headers(), cells})},
+			} {
+				sheet, err := Parse(f.name, f.data, DefaultTypes)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(sheet.Rows) != 1 || len(sheet.Rows[0].Errors) > 0 {
+					t.Fatalf("%s: rows = %+v", f.name, sheet.Rows)
+				}
+				got := sheet.Rows[0].Item
+				if got.Name != tc.want || !slices.Equal(got.Keywords, []string{tc.want, "出生"}) {
+					t.Errorf("%s: name %q, keywords %q; want %q", f.name, got.Name, got.Keywords, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestRowErrorsCSV(t *testing.T) {
+	var b bytes.Buffer
+	err := writeRowErrors(&b, []RowError{
+		{Row: 0, Reason: `=HYPERLINK("http://x","点我")`},
+		{Row: 3, Column: "事项名称", Reason: "请填写事项名称"},
+		{Row: 4, Column: "=列", Reason: "@SUM(A1)"},
+		{Row: 5, Column: "事项类型", Reason: "+无法识别"},
+		{Row: 6, Column: "事项类型", Reason: "-无法识别"},
+		{Row: 7, Column: "事项类型", Reason: "\t无法识别"},
+		{Row: 8, Column: "事项类型", Reason: "\r\n=无法识别"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := b.Bytes()
+	if !bytes.HasPrefix(data, []byte("\xEF\xBB\xBF行号,列,原因\r\n")) {
+		t.Fatalf("bad rows CSV starts %q", data[:min(len(data), 40)])
+	}
+	for _, want := range []string{`文件,,"'=HYPERLINK(""http://x"",""点我"")"`, "3,事项名称,请填写事项名称\r\n", "4,'=列,'@SUM(A1)\r\n", "5,事项类型,'+无法识别\r\n", "6,事项类型,'-无法识别\r\n", "7,事项类型,'\t无法识别\r\n"} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("bad rows CSV lacks %q:\n%s", want, data)
+		}
+	}
+	recs, err := csv.NewReader(bytes.NewReader(data[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		for _, c := range rec {
+			if c != "" && strings.ContainsAny(c[:1], formulaStarts) {
+				t.Errorf("bad rows cell %q starts with a formula character", c)
+			}
 		}
 	}
 }
