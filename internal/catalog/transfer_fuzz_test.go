@@ -2,9 +2,15 @@ package catalog
 
 import (
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"yiwang/internal/platform/errs"
 )
@@ -52,6 +58,10 @@ func FuzzParseCSV(f *testing.F) {
 	f.Add([]byte("\xb8\xf6\xc8\xcb,\xb7\xa8\xc8\xcb\n")) // GBK 个人,法人
 	f.Add([]byte{0xFF, 0xFE, 0, 0})
 	f.Add([]byte("\"unterminated"))
+	formula := cloneItem(items[0])
+	formula.Name, formula.Keywords = "'=出生医学证明", []string{"=1+1", "@SUM(A1)"}
+	f.Add(exportCSV(f, []Item{formula}))
+	f.Add(csvOf([]string{"基本编码", "事项名称"}, map[string]string{"基本编码": "'-1", "事项名称": "''=x"}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sheet, err := ParseCSV(bytes.NewReader(data), DefaultTypes)
 		checkParsed(t, sheet, err)
@@ -68,5 +78,62 @@ func FuzzParseXLSX(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sheet, err := ParseXLSX(bytes.NewReader(data), DefaultTypes)
 		checkParsed(t, sheet, err)
+	})
+}
+
+// FuzzRoundTripText puts arbitrary text at the start of cells (item name,
+// conditions, FAQ, the first legal basis), exports it as CSV and .xlsx and
+// imports it back: every CSV cell is defused, and the text comes back as
+// the item's own Check leaves it (trimmed). Text neither format can carry
+// is skipped: invalid UTF-8, carriage returns (CSV writes line ends as
+// CRLF), control characters XML does not allow, over-long cells.
+func FuzzRoundTripText(f *testing.F) {
+	for _, s := range []string{"=1+1", "'=1", "''-1", "'", "'0471", "@", "-", "+86 471", "\t=x", "=a\n=b", "出生医学证明", `a｜b\n\\`, "_x0041_", ""} {
+		f.Add(s)
+	}
+	base := demoItems(f)[0]
+	f.Fuzz(func(t *testing.T, s string) {
+		if c := defuse(s); undefuse(c) != s || (c != "" && strings.ContainsAny(c[:1], formulaStarts)) {
+			t.Fatalf("defuse(%q) = %q, undefuse gives %q", s, c, undefuse(c))
+		}
+		if c := xlsxCell(s); undefuse(c) != s {
+			t.Fatalf("xlsxCell(%q) = %q, undefuse gives %q", s, c, undefuse(c))
+		}
+		if !utf8.ValidString(s) || utf8.RuneCountInString(s) > 1000 || strings.ContainsFunc(s, func(r rune) bool {
+			return r == '\r' || r == 0xFFFE || r == 0xFFFF || unicode.IsControl(r) && r != '\t' && r != '\n'
+		}) {
+			return
+		}
+		it := cloneItem(base)
+		it.Name, it.Conditions, it.Contact.FAQ, it.LegalBasis[0].Name = s, s, s, s
+		want := withoutDept([]Item{it})[0]
+		_ = want.Check(DefaultTypes) // trims as the import's Check does
+		csvData := exportCSV(t, []Item{it})
+		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(csvData, []byte("\xEF\xBB\xBF")))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range recs {
+			for _, c := range rec {
+				if c != "" && strings.ContainsAny(c[:1], formulaStarts) {
+					t.Fatalf("CSV cell %q starts with a formula character", c)
+				}
+			}
+		}
+		for _, tc := range []struct {
+			format string
+			data   []byte
+		}{{"csv", csvData}, {"xlsx", exportXLSX(t, []Item{it})}} {
+			sheet, err := Parse("items."+tc.format, tc.data, DefaultTypes)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.format, err)
+			}
+			if len(sheet.Rows) != 1 {
+				t.Fatalf("%s: rows = %+v", tc.format, sheet.Rows)
+			}
+			if diff := cmp.Diff(want, sheet.Rows[0].Item, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s: text %q mismatch (-want +got):\n%s\nrow errors: %v", tc.format, s, diff, sheet.Rows[0].Errors)
+			}
+		}
 	})
 }
