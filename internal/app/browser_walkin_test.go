@@ -11,6 +11,7 @@ import (
 
 	"yiwang/internal/app/apptest"
 	"yiwang/internal/calendar"
+	"yiwang/internal/cases"
 	"yiwang/internal/platform/sqldb/sqldbtest"
 )
 
@@ -21,6 +22,8 @@ import (
 // days run over the make-up Saturday of 14 February and 春节, to Wednesday
 // 25 February. The health commission's reviewer finds it in the back-office
 // queue, moves it to the decision and approves it on the 25th: on time.
+// The result comes back to the hall (统一窗口出件): the clerk finds it in
+// the pickup list and hands it to 张三 at the window.
 func TestBrowserWalkInJourney(t *testing.T) {
 	b := browser(t) // first: skips at once without Chromium
 	env := apptest.Demo(t, sqldbtest.SQLite(t))
@@ -95,5 +98,23 @@ func TestBrowserWalkInJourney(t *testing.T) {
 	}
 	if c = current(t, env, id); c.DecidedAt.After(c.PromisedDue.AddDate(0, 0, 1)) {
 		t.Fatalf("decided %s, promised by %s", c.DecidedAt, c.PromisedDue)
+	}
+	b.load("sign out", chromedp.Click(chromedp.CSS(`form[action="/console/logout"] button`)))
+
+	// Back at the hall's pickup window.
+	b.load("open the console at the window", chromedp.Navigate(env.Server.URL+"/console/login"))
+	b.signIn("clerk", env.Logins["clerk"])
+	b.load("open the queue", chromedp.Navigate(env.Server.URL+"/console/cases"))
+	b.do("choose the pickup list", chromedp.SetValue(chromedp.CSS(`select[name="state"]`), cases.ToDeliverFilter))
+	b.load("filter", chromedp.Click(chromedp.CSS(`form[action="/console/cases"] button[type="submit"]`)))
+	if q := step(b, "read the pickup list", chromedp.Text(chromedp.CSS("#cases"))); !strings.Contains(q, c.Number) {
+		b.fatalf("the pickup list lacks %s:\n%s", c.Number, q)
+	}
+	b.load("open the case", chromedp.Click(chromedp.CSS(`a[href="/console/cases/`+id+`"]`)))
+	b.do("hand out at the window", chromedp.Click(chromedp.CSS(`#act-deliver input[name="method"][value="window"]`)))
+	b.fillText("#act-deliver", map[string]string{"recipient": "张三"})
+	b.load("record the delivery", chromedp.Click(chromedp.CSS(`#act-deliver button[type="submit"]`)))
+	if d := step(b, "read the delivery", chromedp.Text(chromedp.CSS("#delivery"))); !strings.Contains(d, "窗口领取，领取人：张三") {
+		b.fatalf("delivery %q", d)
 	}
 }

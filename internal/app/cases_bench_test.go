@@ -118,7 +118,8 @@ func benchCases(b *testing.B) int {
 }
 
 // seedCases inserts n cases over the demo's published items: 80 % closed,
-// the rest open in every state, with due dates spread over two months.
+// the rest open in every state, with due dates spread over two months; one
+// decided case in fifty still waits for its result to go out (待出件).
 func seedCases(b *testing.B, db *sqldb.DB, n int) {
 	ctx := context.Background()
 	rows, err := db.R.QueryContext(ctx, `SELECT id, code, name, dept_id, dept_path, region_code FROM catalog_items WHERE status = 'published' ORDER BY code LIMIT 200`)
@@ -154,14 +155,18 @@ func seedCases(b *testing.B, db *sqldb.DB, n int) {
 					due, sortKey = d, d
 				}
 				day := base.AddDate(0, 0, -(i % 400))
+				var decided any
+				if st == cases.Approved || st == cases.Denied {
+					decided = day.Add(time.Hour)
+				}
 				_, err := tx.ExecContext(ctx, `INSERT INTO cases (id, number, item_id, item_code, item_version, item_name, dept_id, dept_name, dept_path,
 					region_code, channel, state, steps, applicant_id, applicant_kind, applicant_name, applicant_idno, immediate, legal_days, legal_unit,
 					promised_days, promised_unit, form_data, submitted_at, promised_due, created_at, updated_at, is_open, due_sort,
-					at_dept_id, at_dept_name, at_dept_path, at_region_code)
+					at_dept_id, at_dept_name, at_dept_path, at_region_code, decided_at, to_deliver)
 					VALUES ($1, $2, $3, $4, 1, $5, $6, '部门', $7, $8, 'online', $9, '["审查","决定"]', $10, 'person', '申请人', '110105194912310021',
-					FALSE, 20, 'workday', 5, 'workday', '{"reason":"bench"}', $11, $12, $11, $11, $13, $14, $6, '部门', $7, $8)`,
+					FALSE, 20, 'workday', 5, 'workday', '{"reason":"bench"}', $11, $12, $11, $11, $13, $14, $6, '部门', $7, $8, $15, $16)`,
 					sqldb.NewID(), cases.Number(it.code, day, i%9999+1)+fmt.Sprint(i/9999), it.id, it.code, it.name, it.dept, it.path, it.region, st,
-					fmt.Sprintf("acct-%d", i%50000), day, due, st.Open(), sortKey)
+					fmt.Sprintf("acct-%d", i%50000), day, due, st.Open(), sortKey, decided, decided != nil && i%50 < 2)
 				if err != nil {
 					return err
 				}
@@ -205,6 +210,8 @@ func BenchmarkCaseQueue(b *testing.B) {
 			{"reviewer-dept", &authz.Principal{UserID: "r", Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: dept, DeptPath: path}}}, cases.Query{}},
 			{"reviewer-idle-dept", &authz.Principal{UserID: "r", Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: idle, DeptPath: idlePath}}}, cases.Query{}},
 			{"clerk-overdue", &authz.Principal{UserID: "c", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150000"}}}, cases.Query{Alert: cases.AlertRed}},
+			{"clerk-to-deliver", &authz.Principal{UserID: "c", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150000"}}}, cases.Query{State: cases.ToDeliverFilter}},
+			{"reviewer-dept-to-deliver", &authz.Principal{UserID: "r", Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: dept, DeptPath: path}}}, cases.Query{State: cases.ToDeliverFilter}},
 		} {
 			b.Run(eng.Name+"/"+tc.name, func(b *testing.B) {
 				var lat []time.Duration

@@ -66,16 +66,17 @@ const (
 	Deny           Action = "deny"            // 不予许可（办结不通过，须说明理由）
 	Withdraw       Action = "withdraw"        // 申请人撤回
 	Revoke         Action = "revoke"          // 撤销已作出的决定
+	Deliver        Action = "deliver"         // 送达：办理结果交付申请人（统一窗口出件、邮寄或电子送达）
 )
 
 // Actions lists every action.
 var Actions = []Action{Submit, Accept, AcceptTolerant, Refuse, RequestFix, Resubmit, Advance, SpecialStart, SpecialEnd, Extend, Supply,
-	Approve, Deny, Withdraw, Revoke}
+	Approve, Deny, Withdraw, Revoke, Deliver}
 
 // ActionLabels names the actions in zh-CN.
 var ActionLabels = map[Action]string{Submit: "提交申请", Accept: "受理", AcceptTolerant: "容缺受理", Refuse: "不予受理", RequestFix: "一次性告知补正",
 	Resubmit: "补正后重新提交", Advance: "转下一环节", SpecialStart: "特别程序开始", SpecialEnd: "特别程序结束", Extend: "延期",
-	Supply: "容缺材料补齐", Approve: "准予办结", Deny: "不予许可", Withdraw: "撤回申请", Revoke: "撤销决定"}
+	Supply: "容缺材料补齐", Approve: "准予办结", Deny: "不予许可", Withdraw: "撤回申请", Revoke: "撤销决定", Deliver: "送达结果"}
 
 // Role is who acts, as far as the state machine cares.
 type Role string
@@ -98,6 +99,9 @@ var actionRoles = map[Action][]Role{
 	Advance: {ByHandler, ByApprover}, SpecialStart: {ByHandler}, SpecialEnd: {ByHandler}, Supply: {ByIntake, ByHandler},
 	Approve: {ByHandler, ByApprover}, Deny: {ByHandler, ByApprover},
 	Extend: {ByApprover}, Revoke: {ByApprover},
+	// The result goes out at the hall's pickup window (统一窗口出件) or from
+	// the department that decided (mail, electronic delivery).
+	Deliver: {ByIntake, ByHandler},
 }
 
 // transitions is the state machine: from a state, an action leads to a
@@ -109,7 +113,8 @@ var transitions = map[State]map[Action]State{
 	Accepted: {Advance: Accepted, RequestFix: Correcting, SpecialStart: Special, Extend: Accepted, Supply: Accepted, Approve: Approved,
 		Deny: Denied, Withdraw: Withdrawn},
 	Special:  {SpecialEnd: Accepted, Extend: Special, Withdraw: Withdrawn},
-	Approved: {Revoke: Revoked},
+	Approved: {Revoke: Revoked, Deliver: Approved},
+	Denied:   {Deliver: Denied},
 }
 
 // Facts are what the machine needs to know about a case beyond its state.
@@ -120,6 +125,7 @@ type Facts struct {
 	Step, Steps  int   // the current workflow step (0-based) and how many there are
 	Outstanding  bool  // 容缺 materials are still owed
 	Extended     bool  // an extension was already granted
+	Delivered    bool  // the result was already delivered
 	// StepHolder is who works the current step (advance, approve, deny):
 	// ByHandler unless the item gives the step to ByApprover.
 	StepHolder Role
@@ -175,6 +181,10 @@ func Next(f Facts, a Action, role Role) (State, error) {
 		if f.Extended {
 			return "", &errs.Error{Kind: errs.Conflict, Op: op, Msg: "该办件已延期过一次，不能再次延期"}
 		}
+	case Deliver:
+		if f.Delivered {
+			return "", &errs.Error{Kind: errs.Conflict, Op: op, Msg: "该办件的办理结果已送达，不能重复送达"}
+		}
 	}
 	return to, nil
 }
@@ -207,7 +217,8 @@ var CodeLabels = map[Code]string{1: "已接件", 2: "已撤件", 3: "已受理",
 	8: "部门开始办理", 9: "特别程序（开始）", 10: "特别程序（结束）", 11: "办结（通过）", 12: "办结（容缺通过）", 13: "办结（不通过）", 14: "撤回", 15: "撤销"}
 
 // CodeOf returns the status code an action reports (0 for actions that
-// have none of their own, such as an extension), given the facts before it.
+// have none of their own, such as an extension or the result's delivery),
+// given the facts before it.
 func CodeOf(f Facts, a Action) Code {
 	switch a {
 	case Submit:
@@ -266,6 +277,46 @@ const (
 
 // ChannelLabels names the channels in zh-CN.
 var ChannelLabels = map[Channel]string{Online: "网上申请", Window: "窗口受理"}
+
+// DeliveryMethod is how a result reaches the applicant (送达方式).
+type DeliveryMethod string
+
+// The delivery methods.
+const (
+	AtWindow   DeliveryMethod = "window"     // 窗口领取（统一出件窗口）
+	ByPost     DeliveryMethod = "post"       // 邮政寄递
+	Electronic DeliveryMethod = "electronic" // 电子送达（申请人登录查看、下载）
+)
+
+// DeliveryMethods lists the delivery methods.
+var DeliveryMethods = []DeliveryMethod{AtWindow, ByPost, Electronic}
+
+// DeliveryLabels names the delivery methods in zh-CN.
+var DeliveryLabels = map[DeliveryMethod]string{AtWindow: "窗口领取", ByPost: "邮政寄递", Electronic: "电子送达"}
+
+// Delivery is how a case's result (the license, approval document or
+// decision) went out to the applicant (送达), after the decision.
+type Delivery struct {
+	Method    DeliveryMethod `json:"method,omitempty"`
+	Recipient string         `json:"recipient,omitempty"` // 领取人 at the window, 收件人 by post
+	Tracking  string         `json:"tracking,omitempty"`  // the postal item number (邮件号)
+}
+
+// Label names d's method in zh-CN.
+func (d Delivery) Label() string { return DeliveryLabels[d.Method] }
+
+// Text describes d in zh-CN ("" when nothing went out).
+func (d Delivery) Text() string {
+	switch d.Method {
+	case AtWindow:
+		return "窗口领取，领取人：" + d.Recipient
+	case ByPost:
+		return "邮政寄递，收件人：" + d.Recipient + "，邮件号：" + d.Tracking
+	case Electronic:
+		return "电子送达"
+	}
+	return ""
+}
 
 // Step is one workflow step of a case after acceptance (办理环节): its
 // name, the department that handles it (后台分类审批; empty for the

@@ -38,6 +38,10 @@ var allowed = map[string]State{
 	"special extend approver":          Special,
 	"special withdraw applicant":       Withdrawn,
 	"approved revoke approver":         Revoked,
+	"approved deliver intake":          Approved,
+	"approved deliver handler":         Approved,
+	"denied deliver intake":            Denied,
+	"denied deliver handler":           Denied,
 }
 
 // approverStep replaces the step actions of allowed when the item gives
@@ -83,7 +87,7 @@ func TestNextEveryStateActionRole(t *testing.T) {
 			}
 		}
 	}
-	if n != 2*len(States)*len(Actions)*len(roles) || n != 1500 {
+	if n != 2*len(States)*len(Actions)*len(roles) || n != 1600 {
 		t.Fatalf("checked %d combinations", n)
 	}
 	for k := range allowed {
@@ -110,6 +114,9 @@ func TestNextGuards(t *testing.T) {
 		{"a one-step workflow decides at once", Facts{State: Accepted, Step: 0, Steps: 1}, Deny, ByHandler, Denied, 0},
 		{"nothing to supply", Facts{State: Accepted, Steps: 2}, Supply, ByHandler, "", errs.Conflict},
 		{"one extension", Facts{State: Accepted, Extended: true, Steps: 2}, Extend, ByApprover, "", errs.Conflict},
+		{"one delivery", Facts{State: Approved, Delivered: true, Steps: 2}, Deliver, ByIntake, "", errs.Conflict},
+		{"a delivered approval can still be revoked", Facts{State: Approved, Delivered: true, Steps: 2}, Revoke, ByApprover, Revoked, 0},
+		{"nothing to deliver before the decision", Facts{State: Accepted, Step: 1, Steps: 2}, Deliver, ByIntake, "", errs.Conflict},
 		{"wrong role", Facts{State: Submitted, Steps: 2}, Accept, ByApplicant, "", errs.Forbidden},
 		{"wrong state", Facts{State: Approved, Steps: 2}, Accept, ByIntake, "", errs.Conflict},
 		{"unknown action", Facts{State: Submitted, Steps: 2}, "fly", ByIntake, "", errs.Invalid},
@@ -147,6 +154,7 @@ func TestCodes(t *testing.T) {
 		{Facts{State: Special}, Withdraw, CodeWithdrawn},
 		{Facts{State: Approved}, Revoke, CodeRevoked},
 		{Facts{State: Accepted}, Extend, 0},
+		{Facts{State: Approved}, Deliver, 0},
 	} {
 		if got := CodeOf(tc.f, tc.a); got != tc.want {
 			t.Errorf("CodeOf(%s in %s) = %d, want %d", tc.a, tc.f.State, got, tc.want)
@@ -176,6 +184,17 @@ func TestInputCheck(t *testing.T) {
 		{"correction lists something", RequestFix, Input{Opinion: "材料不全", Items: []string{" "}}, "items"},
 		{"a tolerant acceptance needs a date not in the past", AcceptTolerant, Input{Items: []string{"户口簿"}, By: today.AddDate(0, 0, -1)}, "by"},
 		{"an extension of 61 days", Extend, Input{Opinion: "专家评审", Days: 61}, "days"},
+		{"handed out at the window", Deliver, Input{Deliver: Delivery{Method: AtWindow, Recipient: " 张三 "}}, ""},
+		{"posted", Deliver, Input{Deliver: Delivery{Method: ByPost, Recipient: "张三", Tracking: "ej123456789cn"}}, ""},
+		{"delivered electronically", Deliver, Input{Deliver: Delivery{Method: Electronic, Recipient: "ignored", Tracking: "ignored"}}, ""},
+		{"no delivery method", Deliver, Input{}, "method"},
+		{"an unknown delivery method", Deliver, Input{Deliver: Delivery{Method: "pigeon", Recipient: "张三"}}, "method"},
+		{"handed out to nobody", Deliver, Input{Deliver: Delivery{Method: AtWindow, Recipient: "  "}}, "recipient"},
+		{"a recipient with a control character", Deliver, Input{Deliver: Delivery{Method: AtWindow, Recipient: "张\x00三"}}, "recipient"},
+		{"a recipient name of 51 characters", Deliver, Input{Deliver: Delivery{Method: AtWindow, Recipient: strings.Repeat("张", 51)}}, "recipient"},
+		{"posted without an item number", Deliver, Input{Deliver: Delivery{Method: ByPost, Recipient: "张三"}}, "tracking"},
+		{"posted with a short item number", Deliver, Input{Deliver: Delivery{Method: ByPost, Recipient: "张三", Tracking: "EJ123"}}, "tracking"},
+		{"posted with punctuation in the item number", Deliver, Input{Deliver: Delivery{Method: ByPost, Recipient: "张三", Tracking: "EJ1234-56789CN"}}, "tracking"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -193,5 +212,30 @@ func TestInputCheck(t *testing.T) {
 				t.Errorf("field %q (%v), want %q", field, err, tc.field)
 			}
 		})
+	}
+}
+
+func TestDeliveryTidiedAndShown(t *testing.T) {
+	in := Input{Deliver: Delivery{Method: ByPost, Recipient: " 张三 ", Tracking: " ej123456789cn "}}
+	if err := in.check(Deliver, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if in.Deliver != (Delivery{Method: ByPost, Recipient: "张三", Tracking: "EJ123456789CN"}) {
+		t.Fatalf("tidied %+v", in.Deliver)
+	}
+	in = Input{Deliver: Delivery{Method: Electronic, Recipient: "张三", Tracking: "EJ123456789CN"}}
+	if err := in.check(Deliver, time.Now()); err != nil || in.Deliver != (Delivery{Method: Electronic}) {
+		t.Fatalf("electronic: %+v, %v", in.Deliver, err)
+	}
+	c := Case{State: Approved}
+	if j := toJSON(c, nil); j.DeliveredAt != nil || j.Delivery != nil || !c.ToDeliver() {
+		t.Fatalf("not yet delivered: %+v", j)
+	}
+	c.DeliveredAt, c.Delivery = time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC), Delivery{Method: AtWindow, Recipient: "张三"}
+	if j := toJSON(c, nil); j.DeliveredAt == nil || *j.Delivery != c.Delivery || c.ToDeliver() {
+		t.Fatalf("delivered: %+v", j)
+	}
+	if got := c.Delivery.Text(); got != "窗口领取，领取人：张三" {
+		t.Errorf("Text = %q", got)
 	}
 }

@@ -209,6 +209,8 @@ type caseJSON struct {
 	SubmittedAt *time.Time `json:"submitted_at" doc:"提交时间"`
 	AcceptedAt  *time.Time `json:"accepted_at" doc:"受理时间"`
 	DecidedAt   *time.Time `json:"decided_at" doc:"办结时间"`
+	DeliveredAt *time.Time `json:"delivered_at" doc:"结果送达时间（尚未送达为空）"`
+	Delivery    *Delivery  `json:"delivery" doc:"结果送达方式：window 窗口领取、post 邮政寄递（含邮件号）、electronic 电子送达"`
 	LegalDue    *string    `json:"legal_due" format:"date" doc:"法定办结日期（受理后计算，计时暂停时为空）"`
 	PromisedDue *string    `json:"promised_due" format:"date" doc:"承诺办结日期（受理后计算，计时暂停时为空）"`
 	FixItems    []string   `json:"fix_items" doc:"补正告知要求补正的内容"`
@@ -237,10 +239,15 @@ func toJSON(c Case, evs []Event) caseJSON {
 	if evs == nil {
 		evs = []Event{}
 	}
-	return caseJSON{ID: c.ID, Number: c.Number, Status: c.State, StatusLabel: StateLabels[c.State], ItemCode: c.ItemCode, ItemName: c.ItemName,
+	out := caseJSON{ID: c.ID, Number: c.Number, Status: c.State, StatusLabel: StateLabels[c.State], ItemCode: c.ItemCode, ItemName: c.ItemName,
 		Department: c.DeptName, Channel: c.Channel, SubmittedAt: timePtr(c.SubmittedAt), AcceptedAt: timePtr(c.AcceptedAt),
 		DecidedAt: timePtr(c.DecidedAt), LegalDue: dayPtr(c.LegalDue), PromisedDue: dayPtr(c.PromisedDue), FixItems: nonNil(c.FixItems),
 		Outstanding: nonNil(c.Outstanding), SupplyBy: dayPtr(c.SupplyBy), Version: c.Version, Events: evs}
+	if !c.DeliveredAt.IsZero() {
+		d := c.Delivery
+		out.DeliveredAt, out.Delivery = timePtr(c.DeliveredAt), &d
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

@@ -148,7 +148,7 @@ func parseQuery(v url.Values) (Query, error) {
 	if q.State == "" {
 		q.State = "open"
 	}
-	if q.State != "open" && q.State != "all" && (!slices.Contains(States, State(q.State)) || q.State == string(Draft)) {
+	if q.State != "open" && q.State != "all" && q.State != ToDeliverFilter && (!slices.Contains(States, State(q.State)) || q.State == string(Draft)) {
 		return q, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "无效的状态筛选"}
 	}
 	if q.Alert != AlertNone && q.Alert != AlertYellow && q.Alert != AlertRed {
@@ -181,7 +181,7 @@ func (h *Handler) renderQueue(w http.ResponseWriter, r *http.Request, p *authz.P
 	page := queuePage{Base: ui.ConsoleBase(r, "办件受理与办理", staffCrumbs[0]), Q: q, Results: results, Error: msg,
 		CanRegister: p.CanAny(authz.AcceptCases),
 		Pager:       ui.NewPager(r, q.Page, max(1, (total+49)/50), total),
-		States:      []option{{"open", "办理中（全部未办结）"}, {"all", "全部"}},
+		States:      []option{{"open", "办理中（全部未办结）"}, {ToDeliverFilter, "待出件（已办结待送达）"}, {"all", "全部"}},
 		Alerts:      []option{{"", "全部时限"}, {string(AlertYellow), AlertLabels[AlertYellow]}, {string(AlertRed), AlertLabels[AlertRed]}}}
 	fv := url.Values{}
 	for k, v := range map[string]string{"state": q.State, "alert": string(q.Alert), "q": q.Q} {
@@ -315,7 +315,8 @@ type actionForm struct {
 	Action                  Action
 	Label                   string
 	Opinion, Items, Days    bool // which inputs the action takes
-	By, OpinionRequired     bool
+	By, Delivery            bool
+	OpinionRequired         bool
 	ItemsLabel, OpinionHint string
 	Danger                  bool
 	Errors                  map[string]string
@@ -343,6 +344,8 @@ type casePage struct {
 	ScanNames     []string // the names a scanned material may have, when p may add one
 	SupplyLate    bool     // 容缺 materials are owed past their date
 	Error         string
+	// DeliveryMethods are the choices of the delivery form.
+	DeliveryMethods []option
 }
 
 func humanSize(n int64) string {
@@ -375,6 +378,8 @@ func formFor(a Action) actionForm {
 		f.OpinionHint = "特别程序的种类和理由（听证、检验检测、专家评审等）"
 	case Approve:
 		f.OpinionHint = "办理意见（将写入办结通知书）"
+	case Deliver:
+		f.Delivery, f.OpinionHint = true, "送达说明"
 	}
 	return f
 }
@@ -443,6 +448,9 @@ func (h *Handler) renderCase(w http.ResponseWriter, r *http.Request, p *authz.Pr
 	page := casePage{Base: ui.ConsoleBase(r, title, staffCrumbs...), Case: c, ApplicantKind: identity.KindLabels[identity.Kind(c.ApplicantKind)],
 		Events: evs, Alert: a, Left: left, Error: msg}
 	page.AlertText, page.AlertClass = alertView(c, a)
+	for _, m := range DeliveryMethods {
+		page.DeliveryMethods = append(page.DeliveryMethods, option{string(m), DeliveryLabels[m]})
+	}
 	page.SupplyLate = len(c.Outstanding) > 0 && !c.SupplyBy.IsZero() && calendar.DateOf(h.svc.now()).After(c.SupplyBy)
 	for k, v := range c.Form {
 		page.Form = append(page.Form, kv{k, v})
@@ -471,7 +479,8 @@ func (h *Handler) renderCase(w http.ResponseWriter, r *http.Request, p *authz.Pr
 
 // parseInput reads an action form; problems are returned per field.
 func parseInput(r *http.Request) (Input, map[string]string) {
-	in := Input{Opinion: r.PostFormValue("opinion")}
+	in := Input{Opinion: r.PostFormValue("opinion"), Deliver: Delivery{Method: DeliveryMethod(r.PostFormValue("method")),
+		Recipient: r.PostFormValue("recipient"), Tracking: r.PostFormValue("tracking")}}
 	fields := map[string]string{}
 	for line := range strings.Lines(r.PostFormValue("items")) {
 		if line = strings.TrimSpace(line); line != "" {
@@ -507,8 +516,10 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) error {
 	a := Action(r.PostFormValue("action"))
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	in, fields := parseInput(r)
-	failed := &actionForm{Action: a, Values: map[string]string{"opinion": r.PostFormValue("opinion"), "items": r.PostFormValue("items"),
-		"days": r.PostFormValue("days"), "by": r.PostFormValue("by")}}
+	failed := &actionForm{Action: a, Values: map[string]string{}}
+	for _, k := range []string{"opinion", "items", "days", "by", "method", "recipient", "tracking"} {
+		failed.Values[k] = r.PostFormValue(k)
+	}
 	if fields != nil {
 		failed.Errors = fields
 		return h.renderCase(w, r, p, http.StatusUnprocessableEntity, "请按提示修改后重新提交", failed)

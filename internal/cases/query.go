@@ -98,19 +98,27 @@ const MaxCount = 1000
 
 // Query filters a staff work queue.
 type Query struct {
-	State string // one state, "open" (not final; the default) or "all"
+	State string // one state, "open" (not final; the default), ToDeliverFilter or "all"
 	Alert Alert  // only cases with this alert (yellow, red), computed today
 	Q     string // part of the number, item or applicant name
 	Page  int
 }
 
+// ToDeliverFilter is the queue's State for decided cases whose result has
+// not gone out (待出件), oldest decision first.
+const ToDeliverFilter = "to_deliver"
+
 // Queue lists the cases p may see, open ones by time left (paused and
 // not yet accepted ones last), at most 50 a page.
 func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Case, int, error) {
 	w := &sqldb.Where{}
+	order := `due_sort ASC, submitted_at ASC`
 	switch q.State {
 	case "", "open":
 		w.Add("is_open = ?", true)
+	case ToDeliverFilter:
+		w.Add("to_deliver = ?", true)
+		order = `decided_at ASC, id ASC`
 	case "all":
 		w.Add("state <> ?", Draft)
 	default:
@@ -162,7 +170,7 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 			w.AddIn("at_dept_id", ids)
 		}
 	}
-	return s.list(ctx, w, `due_sort ASC, submitted_at ASC`, q.Page)
+	return s.list(ctx, w, order, q.Page)
 }
 
 func (s *Service) list(ctx context.Context, w *sqldb.Where, order string, page int) ([]Case, int, error) {

@@ -116,6 +116,8 @@ type Case struct {
 	Form                             map[string]string
 	SubmittedAt, AcceptedAt          time.Time
 	DecidedAt                        time.Time
+	DeliveredAt                      time.Time // when the result went out (送达), zero before
+	Delivery                         Delivery
 	LegalDue, PromisedDue            time.Time
 	CreatedAt, UpdatedAt             time.Time
 	Version                          int
@@ -133,6 +135,12 @@ func (c Case) AtTarget() authz.Target {
 // its implementing department or of the department it is with now.
 func (c Case) VisibleTo(p *authz.Principal) bool {
 	return c.State != Draft && (p.Can(authz.ViewCases, c.Target()) || p.Can(authz.ViewCases, c.AtTarget()))
+}
+
+// ToDeliver reports whether c's result waits to go out to the applicant
+// (待出件): decided, and not yet delivered.
+func (c Case) ToDeliver() bool {
+	return (c.State == Approved || c.State == Denied) && c.DeliveredAt.IsZero()
 }
 
 // StepName is the current workflow step's name ("" before acceptance).
@@ -154,7 +162,8 @@ func (c Case) step() Step {
 // Facts are what the state machine needs of c.
 func (c Case) Facts() Facts {
 	return Facts{State: c.State, FixRequested: c.FixRequested, FixedFrom: c.FixedFrom, Step: c.Step, Steps: len(c.Steps),
-		Outstanding: len(c.Outstanding) > 0, Extended: c.Extension > 0, StepHolder: c.step().Holder()}
+		Outstanding: len(c.Outstanding) > 0, Extended: c.Extension > 0, StepHolder: c.step().Holder(),
+		Delivered: !c.DeliveredAt.IsZero()}
 }
 
 // Clock is c's clock.
@@ -199,27 +208,27 @@ const caseColumns = `id, COALESCE(number, ''), item_id, item_code, item_version,
 	at_dept_id, at_dept_name, at_dept_path, at_region_code, region_code, channel,
 	state, step, steps, applicant_id, applicant_kind, applicant_name, applicant_idno, applicant_phone, acting_for, agent_name, immediate,
 	legal_days, legal_unit, promised_days, promised_unit, extension_days, fix_requested, fixed_from, fix_items, outstanding, supply_by,
-	pauses, form_data, submitted_at, accepted_at, decided_at, legal_due, promised_due, created_at, updated_at, version`
+	pauses, form_data, submitted_at, accepted_at, decided_at, legal_due, promised_due, created_at, updated_at, version, delivered_at, delivery`
 
 func scanCase(sc interface{ Scan(...any) error }) (Case, error) {
 	var c Case
-	var steps, fixItems, outstanding, pauses, form string
-	var supplyBy, submitted, accepted, decided, legalDue, promisedDue sql.NullTime
+	var steps, fixItems, outstanding, pauses, form, delivery string
+	var supplyBy, submitted, accepted, decided, legalDue, promisedDue, delivered sql.NullTime
 	err := sc.Scan(&c.ID, &c.Number, &c.ItemID, &c.ItemCode, &c.ItemVersion, &c.ItemName, &c.DeptID, &c.DeptName, &c.DeptPath,
 		&c.AtDeptID, &c.AtDeptName, &c.AtDeptPath, &c.AtRegion, &c.Region,
 		&c.Channel, &c.State, &c.Step, &steps, &c.ApplicantID, &c.ApplicantKind, &c.ApplicantName, &c.ApplicantIDN, &c.ApplicantPhone,
 		&c.ActingFor, &c.AgentName, &c.Immediate, &c.Legal.Days, &c.Legal.Unit, &c.Promised.Days, &c.Promised.Unit, &c.Extension,
 		&c.FixRequested, &c.FixedFrom, &fixItems, &outstanding, &supplyBy, &pauses, &form, &submitted, &accepted, &decided,
-		&legalDue, &promisedDue, &c.CreatedAt, &c.UpdatedAt, &c.Version)
+		&legalDue, &promisedDue, &c.CreatedAt, &c.UpdatedAt, &c.Version, &delivered, &delivery)
 	if err != nil {
 		return Case{}, err
 	}
 	c.SupplyBy, c.SubmittedAt, c.AcceptedAt, c.DecidedAt = supplyBy.Time, submitted.Time, accepted.Time, decided.Time
-	c.LegalDue, c.PromisedDue = legalDue.Time, promisedDue.Time
+	c.LegalDue, c.PromisedDue, c.DeliveredAt = legalDue.Time, promisedDue.Time, delivered.Time
 	for _, j := range []struct {
 		s string
 		v any
-	}{{steps, &c.Steps}, {fixItems, &c.FixItems}, {outstanding, &c.Outstanding}, {pauses, &c.Pauses}, {form, &c.Form}} {
+	}{{steps, &c.Steps}, {fixItems, &c.FixItems}, {outstanding, &c.Outstanding}, {pauses, &c.Pauses}, {form, &c.Form}, {delivery, &c.Delivery}} {
 		if err := json.Unmarshal([]byte(j.s), j.v); err != nil {
 			return Case{}, fmt.Errorf("cases.scanCase: stored JSON: %w", err)
 		}
@@ -258,10 +267,11 @@ func save(ctx context.Context, tx *sql.Tx, c Case, now time.Time) (Case, error) 
 	res, err := tx.ExecContext(ctx, `UPDATE cases SET number = $1, state = $2, step = $3, extension_days = $4, fix_requested = $5, fixed_from = $6,
 		fix_items = $7, outstanding = $8, supply_by = $9, pauses = $10, form_data = $11, submitted_at = $12, accepted_at = $13, decided_at = $14,
 		legal_due = $15, promised_due = $16, updated_at = $17, is_open = $18, due_sort = $19, at_dept_id = $20, at_dept_name = $21, at_dept_path = $22,
-		at_region_code = $23, version = version + 1 WHERE id = $24 AND version = $25`,
+		at_region_code = $23, delivered_at = $24, delivery = $25, to_deliver = $26, version = version + 1 WHERE id = $27 AND version = $28`,
 		sqldb.NullString(c.Number), c.State, c.Step, c.Extension, c.FixRequested, c.FixedFrom, js(c.FixItems), js(c.Outstanding), nullTime(c.SupplyBy),
 		js(c.Pauses), js(c.Form), nullTime(c.SubmittedAt), nullTime(c.AcceptedAt), nullTime(c.DecidedAt), nullTime(c.LegalDue), nullTime(c.PromisedDue),
-		now, c.State.Open(), dueSort(c), c.AtDeptID, c.AtDeptName, c.AtDeptPath, c.AtRegion, c.ID, c.Version)
+		now, c.State.Open(), dueSort(c), c.AtDeptID, c.AtDeptName, c.AtDeptPath, c.AtRegion, nullTime(c.DeliveredAt), js(c.Delivery), c.ToDeliver(),
+		c.ID, c.Version)
 	if err != nil {
 		return Case{}, fmt.Errorf("cases.save: %w", err)
 	}

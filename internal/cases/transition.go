@@ -30,6 +30,20 @@ type Input struct {
 	Items   []string  // correction: everything to fix; 容缺受理: the materials still owed
 	Days    int       // extension: days granted
 	By      time.Time // 容缺受理: the date by which the owed materials must come
+	Deliver Delivery  // 送达: how the result went out
+}
+
+// tracking is a postal item number: 8 to 30 letters and digits.
+func tracking(s string) bool {
+	if len(s) < 8 || len(s) > 30 {
+		return false
+	}
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z') {
+			return false
+		}
+	}
+	return true
 }
 
 func invalid(op, field, msg string) error {
@@ -85,6 +99,32 @@ func (in *Input) check(a Action, today time.Time) error {
 		if in.Days < 1 || in.Days > 60 {
 			return invalid(op, "days", "延期天数应在1至60之间")
 		}
+	case Deliver:
+		return in.Deliver.check(op)
+	}
+	return nil
+}
+
+// check validates and tidies a delivery record.
+func (d *Delivery) check(op string) error {
+	d.Recipient, d.Tracking = strings.TrimSpace(d.Recipient), strings.ToUpper(strings.TrimSpace(d.Tracking))
+	switch d.Method {
+	case AtWindow, ByPost:
+	case Electronic:
+		d.Recipient, d.Tracking = "", ""
+		return nil
+	default:
+		return invalid(op, "method", "请选择送达方式")
+	}
+	switch {
+	case d.Recipient == "":
+		return invalid(op, "recipient", map[DeliveryMethod]string{AtWindow: "请填写领取人姓名", ByPost: "请填写收件人姓名"}[d.Method])
+	case utf8.RuneCountInString(d.Recipient) > 50 || !utf8.ValidString(d.Recipient) || strings.IndexFunc(d.Recipient, unicode.IsControl) >= 0:
+		return invalid(op, "recipient", "姓名不能超过50个字，且不能含有无效字符")
+	case d.Method == AtWindow:
+		d.Tracking = ""
+	case !tracking(d.Tracking):
+		return invalid(op, "tracking", "请填写邮件号（8至30位字母或数字）")
 	}
 	return nil
 }
@@ -134,6 +174,8 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 		c.DecidedAt = now
 	case Withdraw:
 		closePause(&c, now)
+	case Deliver:
+		c.DeliveredAt, c.Delivery = now, in.Deliver
 	}
 	c.State = to
 	if a == Accept || a == AcceptTolerant || a == Advance {
@@ -164,6 +206,9 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 	}
 	if in.Days > 0 {
 		detail["days"] = in.Days
+	}
+	if a == Deliver {
+		detail["delivery"] = in.Deliver
 	}
 	dept := ""
 	if actor.Staff && actor.Role != ByApplicant {
@@ -224,6 +269,14 @@ func notice(c Case, a Action, in Input) string {
 		return head + "已办结（不予许可），理由：" + in.Opinion + "。"
 	case Revoke:
 		return head + "的决定已被撤销，理由：" + in.Opinion + "。"
+	case Deliver:
+		switch in.Deliver.Method {
+		case AtWindow:
+			return head + "的办理结果已由" + in.Deliver.Recipient + "在窗口领取。"
+		case ByPost:
+			return head + "的办理结果已邮寄，邮件号" + in.Deliver.Tracking + "，请注意查收。"
+		}
+		return head + "的办理结果已电子送达，请登录查看。"
 	}
 	return ""
 }
