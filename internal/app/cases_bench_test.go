@@ -155,18 +155,22 @@ func seedCases(b *testing.B, db *sqldb.DB, n int) {
 					due, sortKey = d, d
 				}
 				day := base.AddDate(0, 0, -(i % 400))
-				var decided any
+				var decided, delivered any
+				waiting := false
 				if st == cases.Approved || st == cases.Denied {
 					decided = day.Add(time.Hour)
+					if waiting = i%50 < 2; !waiting {
+						delivered = day.Add(2 * time.Hour)
+					}
 				}
 				_, err := tx.ExecContext(ctx, `INSERT INTO cases (id, number, item_id, item_code, item_version, item_name, dept_id, dept_name, dept_path,
 					region_code, channel, state, steps, applicant_id, applicant_kind, applicant_name, applicant_idno, immediate, legal_days, legal_unit,
 					promised_days, promised_unit, form_data, submitted_at, promised_due, created_at, updated_at, is_open, due_sort,
-					at_dept_id, at_dept_name, at_dept_path, at_region_code, decided_at, to_deliver)
+					at_dept_id, at_dept_name, at_dept_path, at_region_code, decided_at, to_deliver, delivered_at)
 					VALUES ($1, $2, $3, $4, 1, $5, $6, '部门', $7, $8, 'online', $9, '["审查","决定"]', $10, 'person', '申请人', '110105194912310021',
-					FALSE, 20, 'workday', 5, 'workday', '{"reason":"bench"}', $11, $12, $11, $11, $13, $14, $6, '部门', $7, $8, $15, $16)`,
+					FALSE, 20, 'workday', 5, 'workday', '{"reason":"bench"}', $11, $12, $11, $11, $13, $14, $6, '部门', $7, $8, $15, $16, $17)`,
 					sqldb.NewID(), cases.Number(it.code, day, i%9999+1)+fmt.Sprint(i/9999), it.id, it.code, it.name, it.dept, it.path, it.region, st,
-					fmt.Sprintf("acct-%d", i%50000), day, due, st.Open(), sortKey, decided, decided != nil && i%50 < 2)
+					fmt.Sprintf("acct-%d", i%50000), day, due, st.Open(), sortKey, decided, waiting, delivered)
 				if err != nil {
 					return err
 				}

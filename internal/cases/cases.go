@@ -99,8 +99,8 @@ var actionRoles = map[Action][]Role{
 	Advance: {ByHandler, ByApprover}, SpecialStart: {ByHandler}, SpecialEnd: {ByHandler}, Supply: {ByIntake, ByHandler},
 	Approve: {ByHandler, ByApprover}, Deny: {ByHandler, ByApprover},
 	Extend: {ByApprover}, Revoke: {ByApprover},
-	// The result goes out at the hall's pickup window (统一窗口出件) or from
-	// the department that decided (mail, electronic delivery).
+	// The result goes out at the hall's pickup window (统一窗口出件) or by
+	// post from the department that decided.
 	Deliver: {ByIntake, ByHandler},
 }
 
@@ -125,7 +125,6 @@ type Facts struct {
 	Step, Steps  int   // the current workflow step (0-based) and how many there are
 	Outstanding  bool  // 容缺 materials are still owed
 	Extended     bool  // an extension was already granted
-	Delivered    bool  // the result was already delivered
 	// StepHolder is who works the current step (advance, approve, deny):
 	// ByHandler unless the item gives the step to ByApprover.
 	StepHolder Role
@@ -180,10 +179,6 @@ func Next(f Facts, a Action, role Role) (State, error) {
 	case Extend:
 		if f.Extended {
 			return "", &errs.Error{Kind: errs.Conflict, Op: op, Msg: "该办件已延期过一次，不能再次延期"}
-		}
-	case Deliver:
-		if f.Delivered {
-			return "", &errs.Error{Kind: errs.Conflict, Op: op, Msg: "该办件的办理结果已送达，不能重复送达"}
 		}
 	}
 	return to, nil
@@ -281,21 +276,23 @@ var ChannelLabels = map[Channel]string{Online: "网上申请", Window: "窗口�
 // DeliveryMethod is how a result reaches the applicant (送达方式).
 type DeliveryMethod string
 
-// The delivery methods.
+// The delivery methods. Electronic delivery (电子送达) waits for the
+// license domain: the applicant must be able to fetch the result itself.
 const (
-	AtWindow   DeliveryMethod = "window"     // 窗口领取（统一出件窗口）
-	ByPost     DeliveryMethod = "post"       // 邮政寄递
-	Electronic DeliveryMethod = "electronic" // 电子送达（申请人登录查看、下载）
+	AtWindow DeliveryMethod = "window" // 窗口领取（统一出件窗口）
+	ByPost   DeliveryMethod = "post"   // 邮政寄递
 )
 
 // DeliveryMethods lists the delivery methods.
-var DeliveryMethods = []DeliveryMethod{AtWindow, ByPost, Electronic}
+var DeliveryMethods = []DeliveryMethod{AtWindow, ByPost}
 
 // DeliveryLabels names the delivery methods in zh-CN.
-var DeliveryLabels = map[DeliveryMethod]string{AtWindow: "窗口领取", ByPost: "邮政寄递", Electronic: "电子送达"}
+var DeliveryLabels = map[DeliveryMethod]string{AtWindow: "窗口领取", ByPost: "邮政寄递"}
 
 // Delivery is how a case's result (the license, approval document or
-// decision) went out to the applicant (送达), after the decision.
+// decision) went out to the applicant (送达), after the decision. A later
+// delivery (a corrected record, a returned letter collected at the
+// window) replaces it; the events keep every one.
 type Delivery struct {
 	Method    DeliveryMethod `json:"method,omitempty"`
 	Recipient string         `json:"recipient,omitempty"` // 领取人 at the window, 收件人 by post
@@ -312,8 +309,6 @@ func (d Delivery) Text() string {
 		return "窗口领取，领取人：" + d.Recipient
 	case ByPost:
 		return "邮政寄递，收件人：" + d.Recipient + "，邮件号：" + d.Tracking
-	case Electronic:
-		return "电子送达"
 	}
 	return ""
 }

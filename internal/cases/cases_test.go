@@ -114,8 +114,6 @@ func TestNextGuards(t *testing.T) {
 		{"a one-step workflow decides at once", Facts{State: Accepted, Step: 0, Steps: 1}, Deny, ByHandler, Denied, 0},
 		{"nothing to supply", Facts{State: Accepted, Steps: 2}, Supply, ByHandler, "", errs.Conflict},
 		{"one extension", Facts{State: Accepted, Extended: true, Steps: 2}, Extend, ByApprover, "", errs.Conflict},
-		{"one delivery", Facts{State: Approved, Delivered: true, Steps: 2}, Deliver, ByIntake, "", errs.Conflict},
-		{"a delivered approval can still be revoked", Facts{State: Approved, Delivered: true, Steps: 2}, Revoke, ByApprover, Revoked, 0},
 		{"nothing to deliver before the decision", Facts{State: Accepted, Step: 1, Steps: 2}, Deliver, ByIntake, "", errs.Conflict},
 		{"wrong role", Facts{State: Submitted, Steps: 2}, Accept, ByApplicant, "", errs.Forbidden},
 		{"wrong state", Facts{State: Approved, Steps: 2}, Accept, ByIntake, "", errs.Conflict},
@@ -186,7 +184,10 @@ func TestInputCheck(t *testing.T) {
 		{"an extension of 61 days", Extend, Input{Opinion: "专家评审", Days: 61}, "days"},
 		{"handed out at the window", Deliver, Input{Deliver: Delivery{Method: AtWindow, Recipient: " 张三 "}}, ""},
 		{"posted", Deliver, Input{Deliver: Delivery{Method: ByPost, Recipient: "张三", Tracking: "ej123456789cn"}}, ""},
-		{"delivered electronically", Deliver, Input{Deliver: Delivery{Method: Electronic, Recipient: "ignored", Tracking: "ignored"}}, ""},
+		{"posted with a full-width item number", Deliver, Input{Deliver: Delivery{Method: ByPost, Recipient: "张三", Tracking: "ＥＪ１２３４５６７８９ＣＮ"}}, ""},
+		{"electronic delivery is not offered yet", Deliver, Input{Deliver: Delivery{Method: "electronic"}}, "method"},
+		{"a recipient with a right-to-left override", Deliver, Input{Deliver: Delivery{Method: AtWindow, Recipient: "张三\u202e"}}, "recipient"},
+		{"a recipient with a zero-width space", Deliver, Input{Deliver: Delivery{Method: AtWindow, Recipient: "张\u200b三"}}, "recipient"},
 		{"no delivery method", Deliver, Input{}, "method"},
 		{"an unknown delivery method", Deliver, Input{Deliver: Delivery{Method: "pigeon", Recipient: "张三"}}, "method"},
 		{"handed out to nobody", Deliver, Input{Deliver: Delivery{Method: AtWindow, Recipient: "  "}}, "recipient"},
@@ -223,16 +224,20 @@ func TestDeliveryTidiedAndShown(t *testing.T) {
 	if in.Deliver != (Delivery{Method: ByPost, Recipient: "张三", Tracking: "EJ123456789CN"}) {
 		t.Fatalf("tidied %+v", in.Deliver)
 	}
-	in = Input{Deliver: Delivery{Method: Electronic, Recipient: "张三", Tracking: "EJ123456789CN"}}
-	if err := in.check(Deliver, time.Now()); err != nil || in.Deliver != (Delivery{Method: Electronic}) {
-		t.Fatalf("electronic: %+v, %v", in.Deliver, err)
+	in = Input{Deliver: Delivery{Method: AtWindow, Recipient: "张三", Tracking: "EJ123456789CN"}}
+	if err := in.check(Deliver, time.Now()); err != nil || in.Deliver != (Delivery{Method: AtWindow, Recipient: "张三"}) {
+		t.Fatalf("at the window: %+v, %v", in.Deliver, err)
 	}
-	c := Case{State: Approved}
-	if j := toJSON(c, nil); j.DeliveredAt != nil || j.Delivery != nil || !c.ToDeliver() {
+	in = Input{Deliver: Delivery{Method: ByPost, Recipient: "张三", Tracking: "ｅｊ１２３４５６７８９ｃｎ"}}
+	if err := in.check(Deliver, time.Now()); err != nil || in.Deliver.Tracking != "EJ123456789CN" {
+		t.Fatalf("full-width item number: %+v, %v", in.Deliver, err)
+	}
+	c := Case{State: Approved, ToDeliver: true}
+	if j := toJSON(c, nil); j.DeliveredAt != nil || j.Delivery != nil {
 		t.Fatalf("not yet delivered: %+v", j)
 	}
 	c.DeliveredAt, c.Delivery = time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC), Delivery{Method: AtWindow, Recipient: "张三"}
-	if j := toJSON(c, nil); j.DeliveredAt == nil || *j.Delivery != c.Delivery || c.ToDeliver() {
+	if j := toJSON(c, nil); j.DeliveredAt == nil || *j.Delivery != c.Delivery {
 		t.Fatalf("delivered: %+v", j)
 	}
 	if got := c.Delivery.Text(); got != "窗口领取，领取人：张三" {

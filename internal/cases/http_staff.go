@@ -131,6 +131,7 @@ type queuePage struct {
 	States      []option
 	Alerts      []option
 	Batch       []option
+	Pickup      bool // the pickup list (待出件): decided cases, by decision date
 	Results     []batchResult
 	Done        int
 	Failed      int
@@ -153,6 +154,9 @@ func parseQuery(v url.Values) (Query, error) {
 	}
 	if q.Alert != AlertNone && q.Alert != AlertYellow && q.Alert != AlertRed {
 		return q, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "无效的时限筛选"}
+	}
+	if q.Alert != AlertNone && q.State == ToDeliverFilter {
+		return q, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "待出件的办件已办结，不能按时限筛选"}
 	}
 	if utf8.RuneCountInString(q.Q) > sqldb.MaxSearch || !utf8.ValidString(q.Q) {
 		return q, &errs.Error{Kind: errs.Invalid, Op: op, Msg: fmt.Sprintf("搜索内容不能超过%d个字", sqldb.MaxSearch)}
@@ -200,10 +204,11 @@ func (h *Handler) renderQueue(w http.ResponseWriter, r *http.Request, p *authz.P
 			page.Failed++
 		}
 	}
-	if p.CanAny(authz.AcceptCases) {
+	page.Pickup = q.State == ToDeliverFilter
+	if p.CanAny(authz.AcceptCases) && !page.Pickup {
 		page.Batch = append(page.Batch, option{string(Accept), "批量受理"})
 	}
-	if p.CanAny(authz.HandleCases) {
+	if p.CanAny(authz.HandleCases) && !page.Pickup {
 		page.Batch = append(page.Batch, option{string(Advance), "批量转下一环节"})
 	}
 	for _, c := range list {

@@ -156,6 +156,15 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 		like := "%" + sqldb.EscapeLike(sqldb.LowerASCII(t)) + "%"
 		w.Add(`(LOWER(number) LIKE ? ESCAPE '\' OR LOWER(item_name) LIKE ? ESCAPE '\' OR LOWER(applicant_name) LIKE ? ESCAPE '\')`, like, like, like)
 	}
+	if q.State == ToDeliverFilter {
+		// The pickup list: intake hands results out for the implementing
+		// department, a handler where the case is now (as VisibleTo).
+		n := w.Next()
+		own, args := p.Filter(authz.ViewCases, "region_code", "dept_path", n)
+		at, atArgs := p.Filter(authz.ViewCases, "at_region_code", "at_dept_path", n+len(args))
+		w.AddNumbered("("+own+" OR "+at+")", append(args, atArgs...))
+		return s.list(ctx, w, order, q.Page)
+	}
 	// Staff see the cases that are with their departments now.
 	cond, args := p.Filter(authz.ViewCases, "at_region_code", "at_dept_path", w.Next())
 	w.AddNumbered(cond, args)

@@ -116,11 +116,14 @@ type Case struct {
 	Form                             map[string]string
 	SubmittedAt, AcceptedAt          time.Time
 	DecidedAt                        time.Time
-	DeliveredAt                      time.Time // when the result went out (送达), zero before
+	DeliveredAt                      time.Time // when the result last went out (送达), zero before
 	Delivery                         Delivery
-	LegalDue, PromisedDue            time.Time
-	CreatedAt, UpdatedAt             time.Time
-	Version                          int
+	// ToDeliver: the decision's result waits to go out (待出件). Cases
+	// decided before deliveries were recorded have neither.
+	ToDeliver             bool
+	LegalDue, PromisedDue time.Time
+	CreatedAt, UpdatedAt  time.Time
+	Version               int
 }
 
 // Target is the implementing department's place, for permission checks.
@@ -135,12 +138,6 @@ func (c Case) AtTarget() authz.Target {
 // its implementing department or of the department it is with now.
 func (c Case) VisibleTo(p *authz.Principal) bool {
 	return c.State != Draft && (p.Can(authz.ViewCases, c.Target()) || p.Can(authz.ViewCases, c.AtTarget()))
-}
-
-// ToDeliver reports whether c's result waits to go out to the applicant
-// (待出件): decided, and not yet delivered.
-func (c Case) ToDeliver() bool {
-	return (c.State == Approved || c.State == Denied) && c.DeliveredAt.IsZero()
 }
 
 // StepName is the current workflow step's name ("" before acceptance).
@@ -162,8 +159,7 @@ func (c Case) step() Step {
 // Facts are what the state machine needs of c.
 func (c Case) Facts() Facts {
 	return Facts{State: c.State, FixRequested: c.FixRequested, FixedFrom: c.FixedFrom, Step: c.Step, Steps: len(c.Steps),
-		Outstanding: len(c.Outstanding) > 0, Extended: c.Extension > 0, StepHolder: c.step().Holder(),
-		Delivered: !c.DeliveredAt.IsZero()}
+		Outstanding: len(c.Outstanding) > 0, Extended: c.Extension > 0, StepHolder: c.step().Holder()}
 }
 
 // Clock is c's clock.
@@ -208,7 +204,7 @@ const caseColumns = `id, COALESCE(number, ''), item_id, item_code, item_version,
 	at_dept_id, at_dept_name, at_dept_path, at_region_code, region_code, channel,
 	state, step, steps, applicant_id, applicant_kind, applicant_name, applicant_idno, applicant_phone, acting_for, agent_name, immediate,
 	legal_days, legal_unit, promised_days, promised_unit, extension_days, fix_requested, fixed_from, fix_items, outstanding, supply_by,
-	pauses, form_data, submitted_at, accepted_at, decided_at, legal_due, promised_due, created_at, updated_at, version, delivered_at, delivery`
+	pauses, form_data, submitted_at, accepted_at, decided_at, legal_due, promised_due, created_at, updated_at, version, delivered_at, delivery, to_deliver`
 
 func scanCase(sc interface{ Scan(...any) error }) (Case, error) {
 	var c Case
@@ -219,7 +215,7 @@ func scanCase(sc interface{ Scan(...any) error }) (Case, error) {
 		&c.Channel, &c.State, &c.Step, &steps, &c.ApplicantID, &c.ApplicantKind, &c.ApplicantName, &c.ApplicantIDN, &c.ApplicantPhone,
 		&c.ActingFor, &c.AgentName, &c.Immediate, &c.Legal.Days, &c.Legal.Unit, &c.Promised.Days, &c.Promised.Unit, &c.Extension,
 		&c.FixRequested, &c.FixedFrom, &fixItems, &outstanding, &supplyBy, &pauses, &form, &submitted, &accepted, &decided,
-		&legalDue, &promisedDue, &c.CreatedAt, &c.UpdatedAt, &c.Version, &delivered, &delivery)
+		&legalDue, &promisedDue, &c.CreatedAt, &c.UpdatedAt, &c.Version, &delivered, &delivery, &c.ToDeliver)
 	if err != nil {
 		return Case{}, err
 	}
@@ -270,7 +266,7 @@ func save(ctx context.Context, tx *sql.Tx, c Case, now time.Time) (Case, error) 
 		at_region_code = $23, delivered_at = $24, delivery = $25, to_deliver = $26, version = version + 1 WHERE id = $27 AND version = $28`,
 		sqldb.NullString(c.Number), c.State, c.Step, c.Extension, c.FixRequested, c.FixedFrom, js(c.FixItems), js(c.Outstanding), nullTime(c.SupplyBy),
 		js(c.Pauses), js(c.Form), nullTime(c.SubmittedAt), nullTime(c.AcceptedAt), nullTime(c.DecidedAt), nullTime(c.LegalDue), nullTime(c.PromisedDue),
-		now, c.State.Open(), dueSort(c), c.AtDeptID, c.AtDeptName, c.AtDeptPath, c.AtRegion, nullTime(c.DeliveredAt), js(c.Delivery), c.ToDeliver(),
+		now, c.State.Open(), dueSort(c), c.AtDeptID, c.AtDeptName, c.AtDeptPath, c.AtRegion, nullTime(c.DeliveredAt), js(c.Delivery), c.ToDeliver,
 		c.ID, c.Version)
 	if err != nil {
 		return Case{}, fmt.Errorf("cases.save: %w", err)

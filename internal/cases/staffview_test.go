@@ -16,8 +16,6 @@ func TestStaffActions(t *testing.T) {
 	police := &authz.Principal{Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: "p", DeptPath: "/p/"}}}
 	head := &authz.Principal{Grants: []authz.Grant{{Role: authz.DeptAdmin, Region: "150000", DeptID: "h", DeptPath: health}}}
 	at := func(s State, step int) Case { x := c; x.State, x.Step = s, step; return x }
-	delivered := at(Approved, 1)
-	delivered.DeliveredAt = time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
 	policeHead := &authz.Principal{Grants: []authz.Grant{{Role: authz.DeptAdmin, Region: "150000", DeptID: "p", DeptPath: "/p/"}}}
 	// The decision step given to the police's approvers (后台分类审批).
 	routed := Case{Region: "150100", AtRegion: "150100", DeptPath: health, AtDeptPath: "/p/", State: Accepted, Step: 1,
@@ -39,7 +37,6 @@ func TestStaffActions(t *testing.T) {
 		{"approved, head", head, at(Approved, 1), []Action{Revoke, Deliver}},
 		{"approved, the pickup window hands the result out", clerk, at(Approved, 1), []Action{Deliver}},
 		{"denied, the reviewer posts the decision", reviewer, at(Denied, 1), []Action{Deliver}},
-		{"approved and delivered", clerk, delivered, nil},
 		{"approved, another department", police, at(Approved, 1), nil},
 		{"refused", head, at(Refused, 0), nil},
 		{"routed: the implementing department's reviewer sees it, cannot act", reviewer, routed, nil},

@@ -9,6 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/width"
+
 	"yiwang/internal/calendar"
 	"yiwang/internal/platform/audit"
 	"yiwang/internal/platform/authz"
@@ -33,7 +35,7 @@ type Input struct {
 	Deliver Delivery  // 送达: how the result went out
 }
 
-// tracking is a postal item number: 8 to 30 letters and digits.
+// tracking is a postal item number: 8 to 30 ASCII letters and digits.
 func tracking(s string) bool {
 	if len(s) < 8 || len(s) > 30 {
 		return false
@@ -53,6 +55,10 @@ func invalid(op, field, msg string) error {
 // control reports a control character other than a tab or line break
 // (notices and messages cannot carry them).
 func control(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }
+
+// hidden reports a character a name must not hide: a control or an
+// invisible format character (bidi overrides, zero-width spaces).
+func hidden(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
 
 // check validates in for action a.
 func (in *Input) check(a Action, today time.Time) error {
@@ -107,19 +113,16 @@ func (in *Input) check(a Action, today time.Time) error {
 
 // check validates and tidies a delivery record.
 func (d *Delivery) check(op string) error {
-	d.Recipient, d.Tracking = strings.TrimSpace(d.Recipient), strings.ToUpper(strings.TrimSpace(d.Tracking))
-	switch d.Method {
-	case AtWindow, ByPost:
-	case Electronic:
-		d.Recipient, d.Tracking = "", ""
-		return nil
-	default:
+	// Full-width letters and digits (typed with a Chinese input method) are
+	// the same item number.
+	d.Recipient, d.Tracking = strings.TrimSpace(d.Recipient), strings.ToUpper(width.Narrow.String(strings.TrimSpace(d.Tracking)))
+	if d.Method != AtWindow && d.Method != ByPost {
 		return invalid(op, "method", "请选择送达方式")
 	}
 	switch {
 	case d.Recipient == "":
 		return invalid(op, "recipient", map[DeliveryMethod]string{AtWindow: "请填写领取人姓名", ByPost: "请填写收件人姓名"}[d.Method])
-	case utf8.RuneCountInString(d.Recipient) > 50 || !utf8.ValidString(d.Recipient) || strings.IndexFunc(d.Recipient, unicode.IsControl) >= 0:
+	case utf8.RuneCountInString(d.Recipient) > 50 || !utf8.ValidString(d.Recipient) || strings.IndexFunc(d.Recipient, hidden) >= 0:
 		return invalid(op, "recipient", "姓名不能超过50个字，且不能含有无效字符")
 	case d.Method == AtWindow:
 		d.Tracking = ""
@@ -141,6 +144,10 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 	}
 	if err := in.check(a, now); err != nil {
 		return Case{}, err
+	}
+	redelivery := a == Deliver && !c.DeliveredAt.IsZero()
+	if redelivery && in.Opinion == "" {
+		return Case{}, invalid(op, "opinion", "已登记过送达，再次送达请说明原因（如更正邮件号、邮件退回后改为窗口领取）")
 	}
 	code := CodeOf(facts, a)
 	from, actedAt := c.State, c.AtDeptName
@@ -172,10 +179,13 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 		c.Outstanding, c.SupplyBy = []string{}, time.Time{}
 	case Approve, Deny, Refuse:
 		c.DecidedAt = now
+		c.ToDeliver = a != Refuse
 	case Withdraw:
 		closePause(&c, now)
 	case Deliver:
-		c.DeliveredAt, c.Delivery = now, in.Deliver
+		c.DeliveredAt, c.Delivery, c.ToDeliver = now, in.Deliver, false
+	case Revoke:
+		c.ToDeliver = false
 	}
 	c.State = to
 	if a == Accept || a == AcceptTolerant || a == Advance {
@@ -223,7 +233,7 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, c Case, a Action, 
 		ApplicantID: c.ApplicantID}); err != nil {
 		return Case{}, err
 	}
-	if text := notice(c, a, in); text != "" {
+	if text := notice(c, a, in, redelivery); text != "" {
 		if err := s.notify.NotifyAccountOr(ctx, tx, c.ApplicantID, c.ApplicantPhone, "办件进度通知（"+c.Number+"）", text); err != nil {
 			return Case{}, err
 		}
@@ -242,8 +252,9 @@ func closePause(c *Case, now time.Time) {
 	}
 }
 
-// notice is the text message an applicant gets for an action ("" for none).
-func notice(c Case, a Action, in Input) string {
+// notice is the text message an applicant gets for an action ("" for none);
+// redelivery says a delivery replaces an earlier one.
+func notice(c Case, a Action, in Input, redelivery bool) string {
 	head := "【一网通办】您申请的“" + c.ItemName + "”（办件编号" + c.Number + "）"
 	switch a {
 	case Submit:
@@ -270,13 +281,10 @@ func notice(c Case, a Action, in Input) string {
 	case Revoke:
 		return head + "的决定已被撤销，理由：" + in.Opinion + "。"
 	case Deliver:
-		switch in.Deliver.Method {
-		case AtWindow:
-			return head + "的办理结果已由" + in.Deliver.Recipient + "在窗口领取。"
-		case ByPost:
-			return head + "的办理结果已邮寄，邮件号" + in.Deliver.Tracking + "，请注意查收。"
+		if redelivery {
+			return head + "的办理结果送达记录已更新：" + in.Deliver.Text() + "。"
 		}
-		return head + "的办理结果已电子送达，请登录查看。"
+		return head + "的办理结果已送达：" + in.Deliver.Text() + "。"
 	}
 	return ""
 }

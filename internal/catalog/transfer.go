@@ -579,8 +579,9 @@ func writeRowErrors(w io.Writer, rows []RowError) error {
 
 // formulaStarts are the characters that make Excel, WPS or LibreOffice
 // read a CSV cell starting with one of them as a formula (OWASP, "CSV
-// injection"): = + - @, a tab and a carriage return.
-const formulaStarts = "=+-@\t\r"
+// injection"): = + - @, a tab, a carriage return and a line feed (which
+// the csv package writes as CR LF, so the cell then starts with a CR).
+const formulaStarts = "=+-@\t\r\n"
 
 // formulaLike reports whether s, after any apostrophes it starts with,
 // starts with a formula character.

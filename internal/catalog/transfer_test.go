@@ -678,9 +678,16 @@ func TestRowErrorsCSV(t *testing.T) {
 	if !bytes.HasPrefix(data, []byte("\xEF\xBB\xBF行号,列,原因\r\n")) {
 		t.Fatalf("bad rows CSV starts %q", data[:min(len(data), 40)])
 	}
-	for _, want := range []string{`文件,,"'=HYPERLINK(""http://x"",""点我"")"`, "3,事项名称,请填写事项名称\r\n", "4,'=列,'@SUM(A1)\r\n", "5,事项类型,'+无法识别\r\n", "6,事项类型,'-无法识别\r\n", "7,事项类型,'\t无法识别\r\n"} {
+	for _, want := range []string{`文件,,"'=HYPERLINK(""http://x"",""点我"")"`, "3,事项名称,请填写事项名称\r\n", "4,'=列,'@SUM(A1)\r\n", "5,事项类型,'+无法识别\r\n", "6,事项类型,'-无法识别\r\n", "7,事项类型,'\t无法识别\r\n", "8,事项类型,\"'\r\n=无法识别\"\r\n"} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("bad rows CSV lacks %q:\n%s", want, data)
+		}
+	}
+	// As written: no quoted cell starts with a CR or LF (a value starting
+	// with a line feed is written CR LF).
+	for _, bad := range []string{",\"\r", ",\"\n", "\n\"\r", "\n\"\n"} {
+		if bytes.Contains(data, []byte(bad)) {
+			t.Errorf("a cell as written starts with a line break (%q):\n%q", bad, data)
 		}
 	}
 	recs, err := csv.NewReader(bytes.NewReader(data[3:])).ReadAll()
