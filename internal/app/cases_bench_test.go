@@ -216,6 +216,7 @@ func BenchmarkCaseQueue(b *testing.B) {
 			{"clerk-overdue", &authz.Principal{UserID: "c", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150000"}}}, cases.Query{Alert: cases.AlertRed}},
 			{"clerk-to-deliver", &authz.Principal{UserID: "c", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150000"}}}, cases.Query{State: cases.ToDeliverFilter}},
 			{"reviewer-dept-to-deliver", &authz.Principal{UserID: "r", Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: dept, DeptPath: path}}}, cases.Query{State: cases.ToDeliverFilter}},
+			{"reviewer-idle-dept-to-deliver", &authz.Principal{UserID: "r", Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: idle, DeptPath: idlePath}}}, cases.Query{State: cases.ToDeliverFilter}},
 		} {
 			b.Run(eng.Name+"/"+tc.name, func(b *testing.B) {
 				var lat []time.Duration

@@ -173,14 +173,17 @@ func TestCasePickupList(t *testing.T) {
 			for _, tc := range []struct {
 				name string
 				p    *authz.Principal
+				text string
 				want []string
 			}{
-				{"the implementing department's clerk", healthClerk, []string{routed.Number}},
+				{"the implementing department's clerk", healthClerk, "", []string{routed.Number}},
+				{"the implementing department's clerk, by number", healthClerk, routed.Number[31:], []string{routed.Number}},
+				{"the implementing department's clerk, by another name", healthClerk, "李四", nil},
 				{"the deciding department's reviewer", &authz.Principal{UserID: "pr", Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000",
-					DeptID: police, DeptPath: policePath}}}, []string{routed.Number}},
-				{"a clerk of another city", &authz.Principal{UserID: "bc", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150200"}}}, nil},
+					DeptID: police, DeptPath: policePath}}}, "", []string{routed.Number}},
+				{"a clerk of another city", &authz.Principal{UserID: "bc", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150200"}}}, "", nil},
 			} {
-				list, total, err := e.App.Cases.Queue(ctx, tc.p, cases.Query{State: cases.ToDeliverFilter})
+				list, total, err := e.App.Cases.Queue(ctx, tc.p, cases.Query{State: cases.ToDeliverFilter, Q: tc.text})
 				if err != nil {
 					t.Fatal(err)
 				}

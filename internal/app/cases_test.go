@@ -26,7 +26,7 @@ func demoCitizen(t *testing.T, e *apptest.Env) cases.Applicant {
 }
 
 // itemCode finds the Hohhot city item with name.
-func itemCode(t *testing.T, e *apptest.Env, name string) string {
+func itemCode(t testing.TB, e *apptest.Env, name string) string {
 	t.Helper()
 	var code string
 	if err := e.App.DB.R.QueryRowContext(t.Context(), `SELECT code FROM catalog_items WHERE name = $1 AND region_code = '150100' AND status = 'published'`,

@@ -117,7 +117,9 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 	case "", "open":
 		w.Add("is_open = ?", true)
 	case ToDeliverFilter:
-		w.Add("to_deliver = ?", true)
+		// A literal, not an argument: the pickup list's indexes are partial
+		// (WHERE to_deliver = TRUE), and the planner must see the match.
+		w.Add("to_deliver = TRUE")
 		order = `decided_at ASC, id ASC`
 	case "all":
 		w.Add("state <> ?", Draft)
@@ -151,10 +153,8 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 		w.Add("due_sort >= ?", today)
 		w.Add("due_sort <= ?", limit)
 	}
-	if t := strings.TrimSpace(q.Q); t != "" {
-		// LOWER on both sides: LIKE is case-insensitive on SQLite, not on PostgreSQL.
-		like := "%" + sqldb.EscapeLike(sqldb.LowerASCII(t)) + "%"
-		w.Add(`(LOWER(number) LIKE ? ESCAPE '\' OR LOWER(item_name) LIKE ? ESCAPE '\' OR LOWER(applicant_name) LIKE ? ESCAPE '\')`, like, like, like)
+	if like := likeOf(q.Q); like != "" {
+		w.Add(textMatch, like, like, like)
 	}
 	if q.State == ToDeliverFilter {
 		// The pickup list: intake hands results out for the implementing
@@ -163,6 +163,17 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 		own, args := p.Filter(authz.ViewCases, "region_code", "dept_path", n)
 		at, atArgs := p.Filter(authz.ViewCases, "at_region_code", "at_dept_path", n+len(args))
 		w.AddNumbered("("+own+" OR "+at+")", append(args, atArgs...))
+		// A department-bound member: the subtree's waiting cases by
+		// department id, from the two small partial indexes.
+		if sc := p.Scopes(authz.ViewCases); len(sc) == 1 && sc[0].DeptPath != "" {
+			ids, ok, err := s.orgs.SubtreeIDs(ctx, sc[0].DeptPath, 50)
+			if err != nil {
+				return nil, 0, err
+			}
+			if ok {
+				return s.pickupOf(ctx, ids, q.Q, q.Page)
+			}
+		}
 		return s.list(ctx, w, order, q.Page)
 	}
 	// Staff see the cases that are with their departments now.
@@ -182,28 +193,86 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 	return s.list(ctx, w, order, q.Page)
 }
 
+// textMatch finds a queue's text (a likeOf pattern, given three times)
+// in the number, item or applicant. LOWER on both sides: LIKE is
+// case-insensitive on SQLite, not on PostgreSQL.
+const textMatch = `(LOWER(number) LIKE ? ESCAPE '\' OR LOWER(item_name) LIKE ? ESCAPE '\' OR LOWER(applicant_name) LIKE ? ESCAPE '\')`
+
+// likeOf is the LIKE pattern of a queue's text ("" for none).
+func likeOf(text string) string {
+	if t := strings.TrimSpace(text); t != "" {
+		return "%" + sqldb.EscapeLike(sqldb.LowerASCII(t)) + "%"
+	}
+	return ""
+}
+
+const perPage = 50
+
 func (s *Service) list(ctx context.Context, w *sqldb.Where, order string, page int) ([]Case, int, error) {
-	const perPage = 50
 	var total int
 	// Counted up to MaxCount: a long queue is "1000+" to people.
 	if err := s.db.R.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM cases%s LIMIT %d) t`, w.String(), MaxCount+1), w.Args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("cases.list: %w", err)
 	}
 	clause, args := w.Page(perPage, (sqldb.ClampPage(page)-1)*perPage)
-	rows, err := s.db.R.QueryContext(ctx, `SELECT `+caseColumns+` FROM cases`+w.String()+` ORDER BY `+order+clause, args...)
+	out, err := s.read(ctx, `SELECT `+caseColumns+` FROM cases`+w.String()+` ORDER BY `+order+clause, args)
+	return out, total, err
+}
+
+// read returns the cases a query selects.
+func (s *Service) read(ctx context.Context, query string, args []any) ([]Case, error) {
+	rows, err := s.db.R.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("cases.list: %w", err)
+		return nil, fmt.Errorf("cases.read: %w", err)
 	}
 	defer rows.Close()
 	var out []Case
 	for rows.Next() {
 		c, err := scanCase(rows)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		out = append(out, c)
 	}
-	return out, total, rows.Err()
+	return out, rows.Err()
+}
+
+// pickupOf is the pickup list (待出件) of the departments ids, a
+// department-bound member's subtree: the waiting cases implemented there
+// or decided there, oldest decision first. The order, the page and the
+// count come from the two partial indexes (department id, decision date,
+// id) alone; only the page's rows are read.
+func (s *Service) pickupOf(ctx context.Context, ids []string, text string, page int) ([]Case, int, error) {
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	like := likeOf(text)
+	branch := func(col string) string {
+		in := make([]string, len(ids))
+		for i, id := range ids {
+			in[i] = arg(id)
+		}
+		q := `SELECT id, decided_at FROM cases WHERE to_deliver = TRUE AND ` + col + ` IN (` + strings.Join(in, ", ") + `)`
+		if like != "" {
+			m := textMatch
+			for strings.Contains(m, "?") {
+				m = strings.Replace(m, "?", arg(like), 1)
+			}
+			q += " AND " + m
+		}
+		return q
+	}
+	waiting := branch("dept_id") + ` UNION ` + branch("at_dept_id")
+	var total int
+	if err := s.db.R.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM (%s) w LIMIT %d) t`, waiting, MaxCount+1), args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("cases.pickupOf: %w", err)
+	}
+	limit, offset := arg(perPage), arg((sqldb.ClampPage(page)-1)*perPage)
+	out, err := s.read(ctx, `SELECT `+caseColumns+` FROM cases WHERE id IN (SELECT id FROM (`+waiting+`) w ORDER BY decided_at, id LIMIT `+limit+` OFFSET `+offset+`)
+		ORDER BY decided_at ASC, id ASC`, args)
+	return out, total, err
 }
 
 // Overdue is the count of overdue cases of one department.

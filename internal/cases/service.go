@@ -82,8 +82,9 @@ func (s *Service) OnDepartmentMoved(ctx context.Context, m outbox.Message) error
 		org.PathColumns{Table: "cases", ID: "at_dept_id", Path: "at_dept_path"})
 }
 
-// SetClock replaces the clock (tests).
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
+// SetClock replaces the clock (tests). Its times are kept in UTC, as
+// sqldb.Now's: PostgreSQL's TIMESTAMP stores the wall clock as given.
+func (s *Service) SetClock(now func() time.Time) { s.now = func() time.Time { return now().UTC() } }
 
 // Case is one application (办件).
 type Case struct {
