@@ -13,7 +13,7 @@ ALTER TABLE cases ADD COLUMN to_deliver BOOLEAN NOT NULL DEFAULT FALSE;
 -- literally so that every planner sees they apply.
 CREATE INDEX cases_to_deliver ON cases (decided_at, id, region_code, dept_path, at_region_code, at_dept_path) WHERE to_deliver = TRUE;
 CREATE INDEX cases_to_deliver_dept ON cases (dept_id, decided_at, id) WHERE to_deliver = TRUE;
-CREATE INDEX cases_to_deliver_at_dept ON cases (at_dept_id, decided_at, id) WHERE to_deliver = TRUE;
+CREATE INDEX cases_to_deliver_at_dept ON cases (at_dept_id, decided_at, id, dept_id) WHERE to_deliver = TRUE;
 
 -- +goose Down
 DROP INDEX cases_to_deliver_at_dept;

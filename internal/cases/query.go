@@ -239,9 +239,11 @@ func (s *Service) read(ctx context.Context, query string, args []any) ([]Case, e
 
 // pickupOf is the pickup list (待出件) of the departments ids, a
 // department-bound member's subtree: the waiting cases implemented there
-// or decided there, oldest decision first. The order, the page and the
-// count come from the two partial indexes (department id, decision date,
-// id) alone; only the page's rows are read.
+// or, implemented elsewhere, decided there, oldest decision first. The two
+// parts are disjoint and each is read in order from its partial index
+// (department id, decision date, id), so the order, the page and the
+// count merge two index scans and stop early; only the page's rows are
+// read from the table.
 func (s *Service) pickupOf(ctx context.Context, ids []string, text string, page int) ([]Case, int, error) {
 	var args []any
 	arg := func(v any) string {
@@ -249,12 +251,15 @@ func (s *Service) pickupOf(ctx context.Context, ids []string, text string, page 
 		return fmt.Sprintf("$%d", len(args))
 	}
 	like := likeOf(text)
-	branch := func(col string) string {
-		in := make([]string, len(ids))
+	in := func() string {
+		ph := make([]string, len(ids))
 		for i, id := range ids {
-			in[i] = arg(id)
+			ph[i] = arg(id)
 		}
-		q := `SELECT id, decided_at FROM cases WHERE to_deliver = TRUE AND ` + col + ` IN (` + strings.Join(in, ", ") + `)`
+		return strings.Join(ph, ", ")
+	}
+	branch := func(cond string) string {
+		q := `SELECT id, decided_at FROM cases WHERE to_deliver = TRUE AND ` + cond
 		if like != "" {
 			m := textMatch
 			for strings.Contains(m, "?") {
@@ -264,7 +269,8 @@ func (s *Service) pickupOf(ctx context.Context, ids []string, text string, page 
 		}
 		return q
 	}
-	waiting := branch("dept_id") + ` UNION ` + branch("at_dept_id")
+	// Operands are evaluated left to right: the arguments follow the text.
+	waiting := branch(`dept_id IN (`+in()+`)`) + ` UNION ALL ` + branch(`at_dept_id IN (`+in()+`) AND dept_id NOT IN (`+in()+`)`)
 	var total int
 	if err := s.db.R.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM (%s) w LIMIT %d) t`, waiting, MaxCount+1), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("cases.pickupOf: %w", err)

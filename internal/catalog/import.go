@@ -632,6 +632,9 @@ func (s *Service) writeImport(ctx context.Context, p *authz.Principal, id string
 		return 0, 0, err
 	}
 	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		// Thousands of entries in one long transaction: on a chain of their
+		// own, so the regular writes do not wait for the commit.
+		audit.Bulk(tx)
 		created, updated = 0, 0 // InTx may run this again
 		for i, r := range rows {
 			if r.existing != "" {

@@ -45,6 +45,16 @@ const MainChain = "main"
 // written stay where they are and verify as before.
 const Shards = 16
 
+// BulkChain is the chain of long transactions with many entries (a
+// catalogue import): pinned to it with Bulk, such a transaction holds a
+// head that no regular write waits for. Where its head does not exist
+// (SQLite, whose writes are serialised anyway), entries join MainChain.
+const BulkChain = "bulk"
+
+// Bulk pins the entries of tx to BulkChain. Call it before tx's first
+// entry; a transaction that has written one keeps its chain.
+func Bulk(tx *sql.Tx) { keepChain(tx, BulkChain) }
+
 // ChainName is the name of shard i: MainChain for 0, "main-01" … for the
 // others.
 func ChainName(i int) string {
@@ -251,7 +261,7 @@ type head struct {
 // Heads and entries are read in one transaction (repeatable read on
 // PostgreSQL, one snapshot on SQLite), so writes going on meanwhile cannot
 // look like tampering. Once the log is sharded (on PostgreSQL), each of the
-// Shards chains must have its head or entries: deleting a whole shard, head
+// Shards chains and BulkChain must have its head or entries: deleting a whole shard, head
 // and entries, is a break (deleting every shard but main is not detected,
 // like deleting the whole log).
 func Verify(ctx context.Context, db *sqldb.DB) (Report, error) {
@@ -285,12 +295,16 @@ func Verify(ctx context.Context, db *sqldb.DB) (Report, error) {
 	}
 
 	rep := Report{OK: true}
-	// Sharded (some shard head exists): every shard must have its head or
-	// entries, or a whole chain was deleted.
+	// Sharded (some shard head exists): every shard and the bulk chain must
+	// have its head or entries, or a whole chain was deleted.
 	var missing []string
 	if slices.ContainsFunc(slices.Collect(maps.Keys(heads)), func(c string) bool { return c != MainChain }) {
-		for i := range Shards {
-			if c := ChainName(i); !hasHead(heads, c) {
+		for i := range Shards + 1 {
+			c := BulkChain
+			if i < Shards {
+				c = ChainName(i)
+			}
+			if !hasHead(heads, c) {
 				missing = append(missing, c)
 			}
 		}

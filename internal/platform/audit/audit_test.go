@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -58,12 +59,14 @@ func migrationUp(t *testing.T, name string) string {
 // (a no-op on PostgreSQL, where it ran already).
 func sharded(t *testing.T, db *sqldb.DB) {
 	t.Helper()
-	if _, err := db.W.ExecContext(t.Context(), migrationUp(t, "postgres/00037_audit_shards.sql")); err != nil {
-		t.Fatal(err)
+	for _, m := range []string{"postgres/00037_audit_shards.sql", "postgres/00041_audit_bulk_chain.sql"} {
+		if _, err := db.W.ExecContext(t.Context(), migrationUp(t, m)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var n int
-	if err := db.R.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM audit_chains`).Scan(&n); err != nil || n != audit.Shards {
-		t.Fatalf("audit_chains holds %d heads (%v), want %d", n, err, audit.Shards)
+	if err := db.R.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM audit_chains`).Scan(&n); err != nil || n != audit.Shards+1 {
+		t.Fatalf("audit_chains holds %d heads (%v), want %d and the bulk chain's", n, err, audit.Shards)
 	}
 }
 
@@ -215,8 +218,8 @@ func TestShardedChainsDetectTampering(t *testing.T) {
 						}
 					}
 					rep := verify(t, eng.DB)
-					if tt.chain == "" && (!rep.OK || rep.Entries != 8 || rep.Chains != audit.Shards) {
-						t.Fatalf("Verify = %+v, want 8 intact entries in %d chains", rep, audit.Shards)
+					if tt.chain == "" && (!rep.OK || rep.Entries != 8 || rep.Chains != audit.Shards+1) {
+						t.Fatalf("Verify = %+v, want 8 intact entries in %d chains and the bulk chain", rep, audit.Shards)
 					}
 					if tt.chain != "" && (rep.OK || rep.Chain != tt.chain || rep.BrokenAt != tt.seq || !strings.Contains(rep.Problem, tt.chain)) {
 						t.Errorf("Verify after %s = %+v, want broken at %s %d", tt.name, rep, tt.chain, tt.seq)
@@ -251,8 +254,8 @@ func TestMainChainVerifiesAfterSharding(t *testing.T) {
 				writeOn(t, eng.DB, ctx, after[i])
 			}
 			rep := verify(t, eng.DB)
-			if !rep.OK || rep.Entries != 240 || rep.Chains != audit.Shards {
-				t.Fatalf("Verify after sharding = %+v, want 240 intact entries in %d chains", rep, audit.Shards)
+			if !rep.OK || rep.Entries != 240 || rep.Chains != audit.Shards+1 {
+				t.Fatalf("Verify after sharding = %+v, want 240 intact entries in %d chains and the bulk chain", rep, audit.Shards)
 			}
 			chains := chainsOf(t, eng.DB)
 			for _, id := range before {
@@ -484,6 +487,81 @@ func TestVerifyWhileWriting(t *testing.T) {
 			}
 			close(stop)
 			<-done
+		})
+	}
+}
+
+// TestBulkChain: a transaction pinned with Bulk appends every entry to the
+// bulk chain, where its head exists, and to main where it does not; while
+// it is open, regular writes on PostgreSQL go on (SQLite serialises every
+// write anyway); deleting the whole bulk chain is a break.
+func TestBulkChain(t *testing.T) {
+	for _, eng := range sqldbtest.Engines(t) {
+		t.Run(eng.Name, func(t *testing.T) {
+			ctx := t.Context()
+			oneChain(t, eng.DB)
+			bulk := func(targets ...string) {
+				t.Helper()
+				if err := sqldb.InTx(ctx, eng.DB, func(tx *sql.Tx) error {
+					audit.Bulk(tx)
+					for _, id := range targets {
+						if err := audit.Write(ctx, tx, audit.Entry{Action: "test.bulk", TargetType: "thing", TargetID: id}); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			bulk("one-a", "one-b")
+			if chains := chainsOf(t, eng.DB); chains["one-a"] != audit.MainChain || chains["one-b"] != audit.MainChain {
+				t.Fatalf("without the bulk head: %v, want main", chains)
+			}
+			sharded(t, eng.DB)
+			ids := append(targetsIn(audit.ChainName(3), 2), targetsIn(audit.ChainName(9), 2)...)
+			bulk(ids...)
+			chains := chainsOf(t, eng.DB)
+			for _, id := range ids {
+				if chains[id] != audit.BulkChain {
+					t.Errorf("bulk entry %s joined %s, want %s", id, chains[id], audit.BulkChain)
+				}
+			}
+			if eng.DB.Dialect == sqldb.Postgres {
+				// An open bulk transaction holds the bulk head only.
+				tx, err := eng.DB.W.BeginTx(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tx.Rollback()
+				audit.Bulk(tx)
+				if err := audit.Write(ctx, tx, audit.Entry{Action: "test.bulk", TargetType: "thing", TargetID: ids[0]}); err != nil {
+					t.Fatal(err)
+				}
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					writeOn(t, eng.DB, ctx, ids[0]) // the shard of ids[0], not bulk
+				}()
+				select {
+				case <-done:
+				case <-time.After(10 * time.Second):
+					t.Fatal("a regular write waited for an open bulk transaction")
+				}
+				tx.Rollback()
+			}
+			if rep := verify(t, eng.DB); !rep.OK || rep.Chains != audit.Shards+1 {
+				t.Fatalf("Verify = %+v, want intact, %d chains", rep, audit.Shards+1)
+			}
+			if _, err := eng.DB.W.ExecContext(ctx, `DELETE FROM audit_log WHERE chain = 'bulk'`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := eng.DB.W.ExecContext(ctx, `DELETE FROM audit_chains WHERE chain = 'bulk'`); err != nil {
+				t.Fatal(err)
+			}
+			if rep := verify(t, eng.DB); rep.OK || rep.Chain != audit.BulkChain {
+				t.Errorf("Verify after deleting the bulk chain = %+v, want broken at %s", rep, audit.BulkChain)
+			}
 		})
 	}
 }
