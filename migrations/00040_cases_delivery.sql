@@ -10,10 +10,11 @@ ALTER TABLE cases ADD COLUMN delivery TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE cases ADD COLUMN to_deliver BOOLEAN NOT NULL DEFAULT FALSE;
 -- Partial: only the waiting cases (a small set) are in them, so filings
 -- and the other saves do not pay for them. Queries name to_deliver = TRUE
--- literally so that every planner sees they apply.
-CREATE INDEX cases_to_deliver ON cases (decided_at, id, region_code, dept_path, at_region_code, at_dept_path) WHERE to_deliver = TRUE;
-CREATE INDEX cases_to_deliver_dept ON cases (dept_id, decided_at, id) WHERE to_deliver = TRUE;
-CREATE INDEX cases_to_deliver_at_dept ON cases (at_dept_id, decided_at, id, dept_id) WHERE to_deliver = TRUE;
+-- literally so that every planner sees they apply. ASC: range-ordered on
+-- YugabyteDB, which would hash a leading column without it.
+CREATE INDEX cases_to_deliver ON cases (decided_at ASC, id ASC, region_code, dept_path, at_region_code, at_dept_path) WHERE to_deliver = TRUE;
+CREATE INDEX cases_to_deliver_dept ON cases (dept_id, decided_at ASC, id ASC, region_code) WHERE to_deliver = TRUE;
+CREATE INDEX cases_to_deliver_at_dept ON cases (at_dept_id, decided_at ASC, id ASC, at_region_code, dept_id, region_code) WHERE to_deliver = TRUE;
 
 -- +goose Down
 DROP INDEX cases_to_deliver_at_dept;

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"testing"
+	"time"
 
 	"yiwang/internal/app/apptest"
 	"yiwang/internal/cases"
@@ -129,16 +130,19 @@ func TestCaseConsoleDelivery(t *testing.T) {
 }
 
 // TestCasePickupList: the pickup list (待出件) of a clerk bound to the
-// implementing department holds its decided cases even when the decision
-// was made by another department (后台分类审批); a revoked decision leaves
-// it; cases decided before deliveries were recorded are not in it.
+// implementing department holds its decided cases, once each, oldest
+// decision first, even when the decision was made by another department
+// (后台分类审批), within the region of the clerk's grant; a revoked
+// decision leaves it; cases decided before deliveries were recorded are
+// not in it.
 func TestCasePickupList(t *testing.T) {
 	for _, e := range apptest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := t.Context()
-			fixedClock(e, "2026-03-02 10:00")
+			now := fixedClock(e, "2026-03-02 10:00")
 			code := itemCode(t, e, "出生医学证明首次签发")
 			decided := func() cases.Case {
+				*now = now.Add(time.Hour)
 				c := walkIn(t, e, code, "11010519491231002X", "张三")
 				for _, a := range []cases.Action{cases.Accept, cases.Advance, cases.Approve} {
 					var err error
@@ -168,19 +172,24 @@ func TestCasePickupList(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			plain := decided() // decided by the implementing department itself
 			healthClerk := &authz.Principal{UserID: "hc", Name: "卫健窗口", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150100",
 				DeptID: routed.DeptID, DeptPath: routed.DeptPath}}}
+			policeReviewer := &authz.Principal{UserID: "pr", Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000", DeptID: police, DeptPath: policePath}}}
 			for _, tc := range []struct {
 				name string
 				p    *authz.Principal
 				text string
 				want []string
 			}{
-				{"the implementing department's clerk", healthClerk, "", []string{routed.Number}},
-				{"the implementing department's clerk, by number", healthClerk, routed.Number[31:], []string{routed.Number}},
+				{"the implementing department's clerk", healthClerk, "", []string{routed.Number, plain.Number}},
+				{"the implementing department's clerk, by number", healthClerk, plain.Number[31:], []string{plain.Number}},
 				{"the implementing department's clerk, by another name", healthClerk, "李四", nil},
-				{"the deciding department's reviewer", &authz.Principal{UserID: "pr", Grants: []authz.Grant{{Role: authz.Reviewer, Region: "150000",
-					DeptID: police, DeptPath: policePath}}}, "", []string{routed.Number}},
+				{"the implementing department's clerk at a district hall", &authz.Principal{UserID: "hd", Grants: []authz.Grant{{Role: authz.WindowClerk,
+					Region: "150102", DeptID: routed.DeptID, DeptPath: routed.DeptPath}}}, "", nil},
+				{"the deciding department's reviewer", policeReviewer, "", []string{routed.Number}},
+				{"the deciding department's reviewer, by number", policeReviewer, routed.Number[31:], []string{routed.Number}},
+				{"the deciding department's reviewer, by another number", policeReviewer, plain.Number[31:], nil},
 				{"a clerk of another city", &authz.Principal{UserID: "bc", Grants: []authz.Grant{{Role: authz.WindowClerk, Region: "150200"}}}, "", nil},
 			} {
 				list, total, err := e.App.Cases.Queue(ctx, tc.p, cases.Query{State: cases.ToDeliverFilter, Q: tc.text})

@@ -129,6 +129,7 @@ func BenchmarkItemImport(b *testing.B) {
 				report("baseline-walkin", base)
 				report("walkin-during-import", during)
 				b.Logf("%s: %d rows in %v; %d walk-ins before (2 s), %d during", eng.Name, rows, took.Round(time.Millisecond), len(base), len(during))
+				verifyAudit(b, env.App.DB)
 			}
 		})
 	}

@@ -155,9 +155,6 @@ func parseQuery(v url.Values) (Query, error) {
 	if q.Alert != AlertNone && q.Alert != AlertYellow && q.Alert != AlertRed {
 		return q, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "无效的时限筛选"}
 	}
-	if q.Alert != AlertNone && q.State == ToDeliverFilter {
-		return q, &errs.Error{Kind: errs.Invalid, Op: op, Msg: "待出件的办件已办结，不能按时限筛选"}
-	}
 	if utf8.RuneCountInString(q.Q) > sqldb.MaxSearch || !utf8.ValidString(q.Q) {
 		return q, &errs.Error{Kind: errs.Invalid, Op: op, Msg: fmt.Sprintf("搜索内容不能超过%d个字", sqldb.MaxSearch)}
 	}

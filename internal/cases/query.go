@@ -117,6 +117,9 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 	case "", "open":
 		w.Add("is_open = ?", true)
 	case ToDeliverFilter:
+		if q.Alert != AlertNone {
+			return nil, 0, &errs.Error{Kind: errs.Invalid, Op: "cases.Queue", Msg: "待出件的办件已办结，不能按时限筛选"}
+		}
 		// A literal, not an argument: the pickup list's indexes are partial
 		// (WHERE to_deliver = TRUE), and the planner must see the match.
 		w.Add("to_deliver = TRUE")
@@ -164,14 +167,15 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 		at, atArgs := p.Filter(authz.ViewCases, "at_region_code", "at_dept_path", n+len(args))
 		w.AddNumbered("("+own+" OR "+at+")", append(args, atArgs...))
 		// A department-bound member: the subtree's waiting cases by
-		// department id, from the two small partial indexes.
-		if sc := p.Scopes(authz.ViewCases); len(sc) == 1 && sc[0].DeptPath != "" {
+		// department id (and the grant's region), from the two small
+		// partial indexes.
+		if sc := p.Scopes(authz.ViewCases); len(sc) == 1 && sc[0].DeptPath != "" && sc[0].Region != "" {
 			ids, ok, err := s.orgs.SubtreeIDs(ctx, sc[0].DeptPath, 50)
 			if err != nil {
 				return nil, 0, err
 			}
 			if ok {
-				return s.pickupOf(ctx, ids, q.Q, q.Page)
+				return s.pickupOf(ctx, ids, authz.RegionPrefix(sc[0].Region)+"%", q.Q, q.Page)
 			}
 		}
 		return s.list(ctx, w, order, q.Page)
@@ -237,14 +241,16 @@ func (s *Service) read(ctx context.Context, query string, args []any) ([]Case, e
 	return out, rows.Err()
 }
 
-// pickupOf is the pickup list (待出件) of the departments ids, a
-// department-bound member's subtree: the waiting cases implemented there
-// or, implemented elsewhere, decided there, oldest decision first. The two
-// parts are disjoint and each is read in order from its partial index
-// (department id, decision date, id), so the order, the page and the
-// count merge two index scans and stop early; only the page's rows are
-// read from the table.
-func (s *Service) pickupOf(ctx context.Context, ids []string, text string, page int) ([]Case, int, error) {
+// pickupOf is the pickup list (待出件) of a department-bound member: the
+// waiting cases implemented by the departments ids (the member's subtree)
+// in a region matching regionLike (the grant's), or, failing that, decided
+// there — as VisibleTo. The two parts are disjoint and each is read from
+// its partial index (department id, decision date, id, regions) alone:
+// for a one-department subtree in decision order, merged, stopping at the
+// page and at MaxCount+1 for the count; for a larger subtree the waiting
+// rows of its departments are sorted. Only the page's rows are read from
+// the table.
+func (s *Service) pickupOf(ctx context.Context, ids []string, regionLike, text string, page int) ([]Case, int, error) {
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
@@ -270,7 +276,8 @@ func (s *Service) pickupOf(ctx context.Context, ids []string, text string, page 
 		return q
 	}
 	// Operands are evaluated left to right: the arguments follow the text.
-	waiting := branch(`dept_id IN (`+in()+`)`) + ` UNION ALL ` + branch(`at_dept_id IN (`+in()+`) AND dept_id NOT IN (`+in()+`)`)
+	waiting := branch(`dept_id IN (`+in()+`) AND region_code LIKE `+arg(regionLike)) + ` UNION ALL ` +
+		branch(`at_dept_id IN (`+in()+`) AND at_region_code LIKE `+arg(regionLike)+` AND NOT (dept_id IN (`+in()+`) AND region_code LIKE `+arg(regionLike)+`)`)
 	var total int
 	if err := s.db.R.QueryRowContext(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM (SELECT 1 FROM (%s) w LIMIT %d) t`, waiting, MaxCount+1), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("cases.pickupOf: %w", err)

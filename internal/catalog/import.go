@@ -634,7 +634,9 @@ func (s *Service) writeImport(ctx context.Context, p *authz.Principal, id string
 	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		// Thousands of entries in one long transaction: on a chain of their
 		// own, so the regular writes do not wait for the commit.
-		audit.Bulk(tx)
+		if err := audit.Bulk(ctx, tx); err != nil {
+			return err
+		}
 		created, updated = 0, 0 // InTx may run this again
 		for i, r := range rows {
 			if r.existing != "" {

@@ -51,9 +51,22 @@ const Shards = 16
 // (SQLite, whose writes are serialised anyway), entries join MainChain.
 const BulkChain = "bulk"
 
-// Bulk pins the entries of tx to BulkChain. Call it before tx's first
-// entry; a transaction that has written one keeps its chain.
-func Bulk(tx *sql.Tx) { keepChain(tx, BulkChain) }
+// Bulk pins the entries of tx to BulkChain and locks its head at once,
+// before tx touches anything else: two bulk transactions then queue on the
+// head instead of deadlocking over rows each wrote first. Call it before
+// tx's first entry; a transaction that has written one keeps its chain.
+func Bulk(ctx context.Context, tx *sql.Tx) error {
+	if _, ok := txChains.Load(weak.Make(tx)); ok {
+		return nil // it holds its chain's head already; a second would risk a deadlock
+	}
+	keepChain(tx, BulkChain)
+	// A no-op update takes the row lock; without the head (SQLite) it
+	// matches nothing, and the entries join MainChain.
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_chains SET seq = seq WHERE chain = $1`, BulkChain); err != nil {
+		return fmt.Errorf("audit.Bulk: %w", err)
+	}
+	return nil
+}
 
 // ChainName is the name of shard i: MainChain for 0, "main-01" … for the
 // others.

@@ -503,7 +503,9 @@ func TestBulkChain(t *testing.T) {
 			bulk := func(targets ...string) {
 				t.Helper()
 				if err := sqldb.InTx(ctx, eng.DB, func(tx *sql.Tx) error {
-					audit.Bulk(tx)
+					if err := audit.Bulk(ctx, tx); err != nil {
+						return err
+					}
 					for _, id := range targets {
 						if err := audit.Write(ctx, tx, audit.Entry{Action: "test.bulk", TargetType: "thing", TargetID: id}); err != nil {
 							return err
@@ -534,21 +536,44 @@ func TestBulkChain(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer tx.Rollback()
-				audit.Bulk(tx)
+				if err := audit.Bulk(ctx, tx); err != nil {
+					t.Fatal(err)
+				}
 				if err := audit.Write(ctx, tx, audit.Entry{Action: "test.bulk", TargetType: "thing", TargetID: ids[0]}); err != nil {
 					t.Fatal(err)
 				}
-				done := make(chan struct{})
+				done := make(chan error, 1)
 				go func() {
-					defer close(done)
-					writeOn(t, eng.DB, ctx, ids[0]) // the shard of ids[0], not bulk
+					// The shard of ids[0], not bulk.
+					done <- sqldb.InTx(ctx, eng.DB, func(tx *sql.Tx) error {
+						return audit.Write(ctx, tx, audit.Entry{Action: "test.write", TargetType: "thing", TargetID: ids[0]})
+					})
 				}()
 				select {
-				case <-done:
+				case err := <-done:
+					if err != nil {
+						t.Fatal(err)
+					}
 				case <-time.After(10 * time.Second):
 					t.Fatal("a regular write waited for an open bulk transaction")
 				}
 				tx.Rollback()
+			}
+			// A transaction that wrote an entry first keeps its chain.
+			late := targetsIn(audit.ChainName(5), 2)
+			if err := sqldb.InTx(ctx, eng.DB, func(tx *sql.Tx) error {
+				if err := audit.Write(ctx, tx, audit.Entry{Action: "test.write", TargetType: "thing", TargetID: late[0]}); err != nil {
+					return err
+				}
+				if err := audit.Bulk(ctx, tx); err != nil {
+					return err
+				}
+				return audit.Write(ctx, tx, audit.Entry{Action: "test.write", TargetType: "thing", TargetID: late[1]})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if chains := chainsOf(t, eng.DB); chains[late[0]] != audit.ChainName(5) || chains[late[1]] != audit.ChainName(5) {
+				t.Errorf("Bulk after a first entry: %s, %s; want both in %s", chains[late[0]], chains[late[1]], audit.ChainName(5))
 			}
 			if rep := verify(t, eng.DB); !rep.OK || rep.Chains != audit.Shards+1 {
 				t.Fatalf("Verify = %+v, want intact, %d chains", rep, audit.Shards+1)
