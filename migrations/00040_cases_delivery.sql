@@ -8,6 +8,8 @@
 ALTER TABLE cases ADD COLUMN delivered_at TIMESTAMP;
 ALTER TABLE cases ADD COLUMN delivery TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE cases ADD COLUMN to_deliver BOOLEAN NOT NULL DEFAULT FALSE;
+-- How the applicant asks to receive the result (结果领取方式, cases.ResultPref).
+ALTER TABLE cases ADD COLUMN result_pref TEXT NOT NULL DEFAULT '{}';
 -- Partial: only the waiting cases (a small set) are in them, so filings
 -- and the other saves do not pay for them. Queries name to_deliver = TRUE
 -- literally so that every planner sees they apply. ASC: range-ordered on
@@ -20,6 +22,7 @@ CREATE INDEX cases_to_deliver_at_dept ON cases (at_dept_id, decided_at ASC, id A
 DROP INDEX cases_to_deliver_at_dept;
 DROP INDEX cases_to_deliver_dept;
 DROP INDEX cases_to_deliver;
+ALTER TABLE cases DROP COLUMN result_pref;
 ALTER TABLE cases DROP COLUMN to_deliver;
 ALTER TABLE cases DROP COLUMN delivery;
 ALTER TABLE cases DROP COLUMN delivered_at;

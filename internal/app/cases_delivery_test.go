@@ -1,9 +1,11 @@
 package app_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,6 +209,70 @@ func TestCasePickupList(t *testing.T) {
 			if c, err := e.App.Cases.StaffAct(ctx, healthClerk, routed.ID, cases.Deliver, cases.Input{Deliver: cases.Delivery{Method: cases.AtWindow,
 				Recipient: "张三"}}, current(t, e, routed.ID).Version); err != nil || c.ToDeliver {
 				t.Fatalf("the implementing department's clerk delivering: %v", err)
+			}
+		})
+	}
+}
+
+// TestCaseResultPreference: the applicant says how to receive the result
+// (结果领取方式) on the case page — at the window or by post to an address —
+// until it has gone out; bad input is refused on its field, nothing saved;
+// the pickup list and the delivery form show the choice.
+func TestCaseResultPreference(t *testing.T) {
+	for _, e := range apptest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			fixedClock(e, "2026-03-02 10:00")
+			code := itemCode(t, e, "出生医学证明首次签发")
+			c, err := e.App.Cases.File(ctx, demoCitizen(t, e), code, birthApplication(), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			me := signIn(t, e, demoCitizenID, e.Logins[demoCitizenID])
+			page := "/my/cases/" + c.ID
+			wantStatus(t, "the case page", me.get(t, page), 200, `id="result-form"`, `name="result_method" value="window" checked`)
+			set := func(v int, kv ...string) apptest.Response {
+				form := url.Values{"version": {fmt.Sprint(v)}}
+				for i := 0; i+1 < len(kv); i += 2 {
+					form.Set(kv[i], kv[i+1])
+				}
+				return me.post(t, page+"/result", form)
+			}
+			const address = "内蒙古自治区呼和浩特市新城区新华大街1号 王小明 13900001234"
+			wantStatus(t, "by post without an address", set(c.Version, "result_method", "post"), 422, "请填写邮寄地址")
+			wantStatus(t, "by post hiding a control character", set(c.Version, "result_method", "post", "result_address", "呼和浩特市\x07新城区"), 422, "请填写邮寄地址")
+			wantStatus(t, "an unknown method", set(c.Version, "result_method", "pigeon"), 422, "请选择结果领取方式")
+			wantStatus(t, "stale", set(c.Version-1, "result_method", "post", "result_address", address), 409, "已被他人处理或修改")
+			wantStatus(t, "someone else's case", otherCitizen(t, e).post(t, page+"/result", url.Values{"version": {fmt.Sprint(c.Version)},
+				"result_method": {"window"}}), 404)
+			if got := current(t, e, c.ID); got.Version != c.Version || got.Result != (cases.ResultPref{}) {
+				t.Fatalf("after refused input: v%d %+v", got.Version, got.Result)
+			}
+			if res := set(c.Version, "result_method", "post", "result_address", " "+address+" "); res.Status != http.StatusSeeOther {
+				t.Fatalf("by post: %d %.300s", res.Status, res.Body)
+			}
+			wantStatus(t, "the case page after choosing post", me.get(t, page), 200, `name="result_method" value="post" checked`, address)
+
+			// The clerk sees the choice; the delivery form starts from it.
+			for _, a := range []cases.Action{cases.Accept, cases.Advance, cases.Approve} {
+				cur := current(t, e, c.ID)
+				if _, err := e.App.Cases.StaffAct(ctx, consoleAdmin, c.ID, a, cases.Input{}, cur.Version); err != nil {
+					t.Fatalf("%s: %v", a, err)
+				}
+			}
+			clerk := e.LoginDemo(t, "clerk")
+			want(t, "the pickup list", clerk.Get(t, "/console/cases?state="+cases.ToDeliverFilter), 200, []string{c.Number, "邮寄至：" + address})
+			want(t, "the case page", clerk.Get(t, "/console/cases/"+c.ID), 200, []string{"邮寄至：" + address, `name="method" value="post" checked`,
+				`name="recipient" maxlength="50" value="王小明"`})
+			c = current(t, e, c.ID)
+			if _, err := e.App.Cases.StaffAct(ctx, consoleAdmin, c.ID, cases.Deliver, cases.Input{Deliver: cases.Delivery{Method: cases.ByPost,
+				Recipient: "王小明", Tracking: "EJ123456789CN"}}, c.Version); err != nil {
+				t.Fatal(err)
+			}
+			c = current(t, e, c.ID)
+			wantStatus(t, "after delivery", set(c.Version, "result_method", "window"), 409, "不能再修改领取方式")
+			if res := me.get(t, page); strings.Contains(res.Body, `id="result-form"`) || !strings.Contains(res.Body, "邮件号：EJ123456789CN") {
+				t.Errorf("the case page after delivery still offers the choice or lacks the delivery:\n%.2000s", res.Body)
 			}
 		})
 	}

@@ -173,6 +173,10 @@ func TestCaseAPI(t *testing.T) {
 					[]string{"请填写出生日期", "请选择性别"}},
 				{"code too long", me, map[string]any{"item_code": strings.Repeat("1", 65)}, 422, []string{`"code":"invalid"`}},
 				{"unknown body property", me, map[string]any{"item_code": code, "applicant_id": "someone"}, 422, []string{`"code":"invalid"`}},
+				{"by post without an address", me, map[string]any{"item_code": code, "form": birthApplication(), "result": map[string]string{"method": "post"}}, 422,
+					[]string{`"body.result"`, "请填写邮寄地址"}},
+				{"an unknown way to the result", me, map[string]any{"item_code": code, "form": birthApplication(), "result": map[string]string{"method": "drone"}}, 422,
+					[]string{`"body.result"`, "请选择结果领取方式"}},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					res := tc.c.postJSON(t, "/api/v1/cases", tc.body)
@@ -188,9 +192,10 @@ func TestCaseAPI(t *testing.T) {
 				t.Fatalf("%d cases after refused requests", n)
 			}
 
-			// A draft has no number yet.
-			res := me.postJSON(t, "/api/v1/cases", map[string]any{"item_code": code, "form": map[string]string{"child_name": "王小宝"}})
-			wantStatus(t, "draft", res, 201)
+			// A draft has no number yet; the result goes by post.
+			res := me.postJSON(t, "/api/v1/cases", map[string]any{"item_code": code, "form": map[string]string{"child_name": "王小宝"},
+				"result": map[string]string{"method": "post", "address": "呼和浩特市新城区新华大街1号"}})
+			wantStatus(t, "draft", res, 201, `"result":{"method":"post","address":"呼和浩特市新城区新华大街1号"}`)
 			if d := decodeCase(t, res); d.Status != cases.Draft || d.Number != "" || d.ID == "" || len(d.Events) != 0 {
 				t.Errorf("draft: %+v", d)
 			}
@@ -212,7 +217,7 @@ func TestCaseAPI(t *testing.T) {
 				t.Fatal(err)
 			}
 			res = me.get(t, "/api/v1/cases/"+c.Number)
-			wantStatus(t, "get", res, 200, `"status":"accepted"`, `"actor":"综合窗口"`, `"department":`)
+			wantStatus(t, "get", res, 200, `"status":"accepted"`, `"actor":"综合窗口"`, `"department":`, `"result":{"method":"window"}`)
 			got := decodeCase(t, res)
 			if got.AcceptedAt == nil || got.PromisedDue == nil || *got.PromisedDue != "2026-03-05" || got.LegalDue == nil || len(got.Events) != 2 ||
 				got.Events[1].Code != cases.CodeAccepted || got.Events[1].Seq != 2 {

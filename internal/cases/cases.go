@@ -313,6 +313,22 @@ func (d Delivery) Text() string {
 	return ""
 }
 
+// ResultPref is how the applicant asks to receive the result (结果领取方式):
+// at the window (the default) or by post to an address. The clerk who
+// delivers sees it; the delivery records what was done.
+type ResultPref struct {
+	Method  DeliveryMethod `json:"method,omitempty"`
+	Address string         `json:"address,omitempty"` // 邮寄地址, by post
+}
+
+// Text describes p in zh-CN.
+func (p ResultPref) Text() string {
+	if p.Method == ByPost {
+		return "邮寄至：" + p.Address
+	}
+	return "窗口领取"
+}
+
 // Step is one workflow step of a case after acceptance (办理环节): its
 // name, the department that handles it (后台分类审批; empty for the
 // implementing department) and who acts at it.

@@ -209,6 +209,7 @@ type caseJSON struct {
 	SubmittedAt *time.Time `json:"submitted_at" doc:"提交时间"`
 	AcceptedAt  *time.Time `json:"accepted_at" doc:"受理时间"`
 	DecidedAt   *time.Time `json:"decided_at" doc:"办结时间"`
+	Result      ResultPref `json:"result" doc:"申请人选择的结果领取方式：window 窗口领取、post 邮寄（含 address）"`
 	DeliveredAt *time.Time `json:"delivered_at" doc:"结果送达时间（尚未送达为空）"`
 	Delivery    *Delivery  `json:"delivery" doc:"结果送达方式：window 窗口领取、post 邮政寄递（含邮件号）、electronic 电子送达"`
 	LegalDue    *string    `json:"legal_due" format:"date" doc:"法定办结日期（受理后计算，计时暂停时为空）"`
@@ -243,6 +244,9 @@ func toJSON(c Case, evs []Event) caseJSON {
 		Department: c.DeptName, Channel: c.Channel, SubmittedAt: timePtr(c.SubmittedAt), AcceptedAt: timePtr(c.AcceptedAt),
 		DecidedAt: timePtr(c.DecidedAt), LegalDue: dayPtr(c.LegalDue), PromisedDue: dayPtr(c.PromisedDue), FixItems: nonNil(c.FixItems),
 		Outstanding: nonNil(c.Outstanding), SupplyBy: dayPtr(c.SupplyBy), Version: c.Version, Events: evs}
+	if out.Result = c.Result; out.Result.Method == "" {
+		out.Result.Method = AtWindow
+	}
 	if !c.DeliveredAt.IsZero() {
 		d := c.Delivery
 		out.DeliveredAt, out.Delivery = timePtr(c.DeliveredAt), &d
@@ -262,6 +266,7 @@ type createCaseInput struct {
 		ItemCode string            `json:"item_code" minLength:"1" maxLength:"64" doc:"事项实施编码"`
 		Form     map[string]string `json:"form,omitempty" maxProperties:"100" doc:"申请表：字段标识 → 填写内容（通用表单为 reason 申请事由、note 备注）"`
 		Submit   bool              `json:"submit,omitempty" doc:"true：保存后立即提交；false：只保存草稿"`
+		Result   *ResultPref       `json:"result,omitempty" doc:"结果领取方式：method 为 window（窗口领取，默认）或 post（邮寄，须填 address 邮寄地址）"`
 	}
 }
 
@@ -309,6 +314,12 @@ func (h *Handler) apiCreate(ctx context.Context, in *createCaseInput) (*createCa
 	c, it, err := h.svc.newCase(ctx, code, ap, Online, nil)
 	if err != nil {
 		return nil, err
+	}
+	if in.Body.Result != nil {
+		c.Result = *in.Body.Result
+		if err := c.Result.check(op); err != nil {
+			return nil, &errs.Error{Kind: errs.Invalid, Op: op, Msg: errs.Message(err), Fields: map[string]string{"body.result": errs.Message(err)}}
+		}
 	}
 	form, bad := validateForm(formOf(it), in.Body.Form, !in.Body.Submit, h.svc.now())
 	if in.Body.Submit && len(bad) == 0 {
@@ -405,6 +416,7 @@ func (h *Handler) applicantRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /my/cases/{id}", h.web.Page(h.myCase))
 	mux.Handle("POST /my/cases/{id}/resubmit", h.web.Page(h.resubmit))
 	mux.Handle("POST /my/cases/{id}/withdraw", h.web.Page(h.withdraw))
+	mux.Handle("POST /my/cases/{id}/result", h.web.Page(h.result))
 	mux.Handle("GET /progress", h.web.Page(h.progress))
 	if h.blobs != nil {
 		mux.Handle("POST /my/cases/{id}/materials", h.web.Page(h.upload))
@@ -802,6 +814,7 @@ type myCasePage struct {
 	Problem     string // a refused action (stale page, state changed)
 	Filled      []filled
 	Uploads     uploadsView
+	ResultForm  ResultPref // what the 结果领取方式 form shows
 }
 
 // filled is one answer of the application form, as the case page lists it.
@@ -849,7 +862,7 @@ func (h *Handler) renderMyCase(w http.ResponseWriter, r *http.Request, ap Applic
 		return err
 	}
 	fields := formOf(it)
-	p := myCasePage{Base: ui.NewBase(r, title), Case: c, Events: evs, Materials: mats, Alert: alert, Values: c.Form, Errors: map[string]string{},
+	p := myCasePage{Base: ui.NewBase(r, title), Case: c, Events: evs, Materials: mats, Alert: alert, Values: c.Form, Errors: map[string]string{}, ResultForm: c.Result,
 		Filled: filledOf(fields, c.Form)}
 	if p.Values == nil {
 		p.Values = map[string]string{}
@@ -921,7 +934,7 @@ func (h *Handler) caseAction(w http.ResponseWriter, r *http.Request, done string
 				p.Errors, _ = web.FieldErrors(err)
 				p.Problem = errs.Message(err)
 			}
-			if keep != nil && p.Case.State == Correcting {
+			if keep != nil {
 				keep(p)
 			}
 		})
@@ -961,10 +974,19 @@ func (h *Handler) resubmit(w http.ResponseWriter, r *http.Request) error {
 		_, err = h.svc.ApplicantAct(ctx, ap, id, Resubmit, form, Input{Opinion: r.PostFormValue("opinion")}, version)
 		return err
 	}, func(p *myCasePage) {
-		if values != nil {
+		if values != nil && p.Case.State == Correcting {
 			p.Values = values
 		}
 	})
+}
+
+// result records how the applicant asks to receive the result.
+func (h *Handler) result(w http.ResponseWriter, r *http.Request) error {
+	pref := ResultPref{Method: DeliveryMethod(r.PostFormValue("result_method")), Address: r.PostFormValue("result_address")}
+	return h.caseAction(w, r, "结果领取方式已保存", func(ap Applicant, id string, version int) error {
+		_, err := h.svc.SetResult(r.Context(), ap, id, pref, version)
+		return err
+	}, func(p *myCasePage) { p.ResultForm = pref })
 }
 
 func (h *Handler) withdraw(w http.ResponseWriter, r *http.Request) error {

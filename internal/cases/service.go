@@ -121,7 +121,9 @@ type Case struct {
 	Delivery                         Delivery
 	// ToDeliver: the decision's result waits to go out (待出件). Cases
 	// decided before deliveries were recorded have neither.
-	ToDeliver             bool
+	ToDeliver bool
+	// Result is how the applicant asks to receive the result.
+	Result                ResultPref
 	LegalDue, PromisedDue time.Time
 	CreatedAt, UpdatedAt  time.Time
 	Version               int
@@ -139,6 +141,12 @@ func (c Case) AtTarget() authz.Target {
 // its implementing department or of the department it is with now.
 func (c Case) VisibleTo(p *authz.Principal) bool {
 	return c.State != Draft && (p.Can(authz.ViewCases, c.Target()) || p.Can(authz.ViewCases, c.AtTarget()))
+}
+
+// ResultOpen reports whether the applicant may still say how to receive
+// the result: before it has gone out, while the case may still end in one.
+func (c Case) ResultOpen() bool {
+	return c.DeliveredAt.IsZero() && (c.State == Draft || c.State.Open() || c.ToDeliver)
 }
 
 // StepName is the current workflow step's name ("" before acceptance).
@@ -205,18 +213,18 @@ const caseColumns = `id, COALESCE(number, ''), item_id, item_code, item_version,
 	at_dept_id, at_dept_name, at_dept_path, at_region_code, region_code, channel,
 	state, step, steps, applicant_id, applicant_kind, applicant_name, applicant_idno, applicant_phone, acting_for, agent_name, immediate,
 	legal_days, legal_unit, promised_days, promised_unit, extension_days, fix_requested, fixed_from, fix_items, outstanding, supply_by,
-	pauses, form_data, submitted_at, accepted_at, decided_at, legal_due, promised_due, created_at, updated_at, version, delivered_at, delivery, to_deliver`
+	pauses, form_data, submitted_at, accepted_at, decided_at, legal_due, promised_due, created_at, updated_at, version, delivered_at, delivery, to_deliver, result_pref`
 
 func scanCase(sc interface{ Scan(...any) error }) (Case, error) {
 	var c Case
-	var steps, fixItems, outstanding, pauses, form, delivery string
+	var steps, fixItems, outstanding, pauses, form, delivery, result string
 	var supplyBy, submitted, accepted, decided, legalDue, promisedDue, delivered sql.NullTime
 	err := sc.Scan(&c.ID, &c.Number, &c.ItemID, &c.ItemCode, &c.ItemVersion, &c.ItemName, &c.DeptID, &c.DeptName, &c.DeptPath,
 		&c.AtDeptID, &c.AtDeptName, &c.AtDeptPath, &c.AtRegion, &c.Region,
 		&c.Channel, &c.State, &c.Step, &steps, &c.ApplicantID, &c.ApplicantKind, &c.ApplicantName, &c.ApplicantIDN, &c.ApplicantPhone,
 		&c.ActingFor, &c.AgentName, &c.Immediate, &c.Legal.Days, &c.Legal.Unit, &c.Promised.Days, &c.Promised.Unit, &c.Extension,
 		&c.FixRequested, &c.FixedFrom, &fixItems, &outstanding, &supplyBy, &pauses, &form, &submitted, &accepted, &decided,
-		&legalDue, &promisedDue, &c.CreatedAt, &c.UpdatedAt, &c.Version, &delivered, &delivery, &c.ToDeliver)
+		&legalDue, &promisedDue, &c.CreatedAt, &c.UpdatedAt, &c.Version, &delivered, &delivery, &c.ToDeliver, &result)
 	if err != nil {
 		return Case{}, err
 	}
@@ -225,7 +233,7 @@ func scanCase(sc interface{ Scan(...any) error }) (Case, error) {
 	for _, j := range []struct {
 		s string
 		v any
-	}{{steps, &c.Steps}, {fixItems, &c.FixItems}, {outstanding, &c.Outstanding}, {pauses, &c.Pauses}, {form, &c.Form}, {delivery, &c.Delivery}} {
+	}{{steps, &c.Steps}, {fixItems, &c.FixItems}, {outstanding, &c.Outstanding}, {pauses, &c.Pauses}, {form, &c.Form}, {delivery, &c.Delivery}, {result, &c.Result}} {
 		if err := json.Unmarshal([]byte(j.s), j.v); err != nil {
 			return Case{}, fmt.Errorf("cases.scanCase: stored JSON: %w", err)
 		}
@@ -264,10 +272,10 @@ func save(ctx context.Context, tx *sql.Tx, c Case, now time.Time) (Case, error) 
 	res, err := tx.ExecContext(ctx, `UPDATE cases SET number = $1, state = $2, step = $3, extension_days = $4, fix_requested = $5, fixed_from = $6,
 		fix_items = $7, outstanding = $8, supply_by = $9, pauses = $10, form_data = $11, submitted_at = $12, accepted_at = $13, decided_at = $14,
 		legal_due = $15, promised_due = $16, updated_at = $17, is_open = $18, due_sort = $19, at_dept_id = $20, at_dept_name = $21, at_dept_path = $22,
-		at_region_code = $23, delivered_at = $24, delivery = $25, to_deliver = $26, version = version + 1 WHERE id = $27 AND version = $28`,
+		at_region_code = $23, delivered_at = $24, delivery = $25, to_deliver = $26, result_pref = $27, version = version + 1 WHERE id = $28 AND version = $29`,
 		sqldb.NullString(c.Number), c.State, c.Step, c.Extension, c.FixRequested, c.FixedFrom, js(c.FixItems), js(c.Outstanding), nullTime(c.SupplyBy),
 		js(c.Pauses), js(c.Form), nullTime(c.SubmittedAt), nullTime(c.AcceptedAt), nullTime(c.DecidedAt), nullTime(c.LegalDue), nullTime(c.PromisedDue),
-		now, c.State.Open(), dueSort(c), c.AtDeptID, c.AtDeptName, c.AtDeptPath, c.AtRegion, nullTime(c.DeliveredAt), js(c.Delivery), c.ToDeliver,
+		now, c.State.Open(), dueSort(c), c.AtDeptID, c.AtDeptName, c.AtDeptPath, c.AtRegion, nullTime(c.DeliveredAt), js(c.Delivery), c.ToDeliver, js(c.Result),
 		c.ID, c.Version)
 	if err != nil {
 		return Case{}, fmt.Errorf("cases.save: %w", err)
@@ -421,11 +429,13 @@ func cleanForm(form map[string]string) (map[string]string, error) {
 func (s *Service) insert(ctx context.Context, tx *sql.Tx, c Case) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO cases (id, item_id, item_code, item_version, item_name, dept_id, dept_name, dept_path, region_code, channel,
 		state, steps, applicant_id, applicant_kind, applicant_name, applicant_idno, applicant_phone, acting_for, agent_name, immediate,
-		legal_days, legal_unit, promised_days, promised_unit, form_data, created_at, updated_at, at_dept_id, at_dept_name, at_dept_path, at_region_code)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $26, $6, $7, $8, $9)`,
+		legal_days, legal_unit, promised_days, promised_unit, form_data, created_at, updated_at, at_dept_id, at_dept_name, at_dept_path, at_region_code,
+		result_pref)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $26, $6, $7, $8, $9,
+		$27)`,
 		c.ID, c.ItemID, c.ItemCode, c.ItemVersion, c.ItemName, c.DeptID, c.DeptName, c.DeptPath, c.Region, c.Channel, c.State, js(c.Steps),
 		c.ApplicantID, c.ApplicantKind, c.ApplicantName, c.ApplicantIDN, c.ApplicantPhone, c.ActingFor, c.AgentName, c.Immediate,
-		c.Legal.Days, c.Legal.Unit, c.Promised.Days, c.Promised.Unit, js(c.Form), c.CreatedAt)
+		c.Legal.Days, c.Legal.Unit, c.Promised.Days, c.Promised.Unit, js(c.Form), c.CreatedAt, js(c.Result))
 	if err != nil {
 		return fmt.Errorf("cases.insert: %w", err)
 	}

@@ -111,6 +111,50 @@ func (in *Input) check(a Action, today time.Time) error {
 	return nil
 }
 
+// check validates and tidies a result preference: at the window unless
+// by post, with an address.
+func (p *ResultPref) check(op string) error {
+	p.Address = strings.TrimSpace(p.Address)
+	switch p.Method {
+	case "", AtWindow:
+		*p = ResultPref{Method: AtWindow}
+		return nil
+	case ByPost:
+	default:
+		return invalid(op, "result_method", "请选择结果领取方式")
+	}
+	if n := utf8.RuneCountInString(p.Address); n < 5 || n > 200 || !utf8.ValidString(p.Address) || strings.IndexFunc(p.Address, hidden) >= 0 {
+		return invalid(op, "result_address", "请填写邮寄地址（5至200个字，不含无效字符）")
+	}
+	return nil
+}
+
+// SetResult records how the applicant asks to receive the result
+// (结果领取方式) on case id, seen at version, until the result has gone out.
+func (s *Service) SetResult(ctx context.Context, ap Applicant, id string, pref ResultPref, version int) (Case, error) {
+	const op = "cases.Service.SetResult"
+	if err := pref.check(op); err != nil {
+		return Case{}, err
+	}
+	var out Case
+	err := sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		c, err := s.own(ctx, tx, ap, id)
+		if err != nil {
+			return err
+		}
+		if !c.ResultOpen() {
+			return &errs.Error{Kind: errs.Conflict, Op: op, Msg: "办理结果已送达或办件已终止，不能再修改领取方式"}
+		}
+		c.Version, c.Result = version, pref
+		if out, err = save(ctx, tx, c, s.now()); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, audit.Entry{Action: "cases.case.result_pref", TargetType: "case", TargetID: c.ID, Region: c.Region, DeptPath: c.DeptPath,
+			Detail: map[string]any{"number": c.Number, "method": pref.Method}})
+	})
+	return out, err
+}
+
 // check validates and tidies a delivery record.
 func (d *Delivery) check(op string) error {
 	// Full-width letters and digits (typed with a Chinese input method) are
