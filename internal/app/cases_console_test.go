@@ -298,13 +298,17 @@ func TestCaseConsoleWalkIn(t *testing.T) {
 			form.Set("id_number", "11010519491231002X") // 张三's, registered before
 			want(t, "someone else's ID number", clerk.Post(t, "/console/cases/new", form), 422, []string{"对应的名称不一致"}, "张三")
 			form.Set("name", "张三")
+			form.Set("result_method", "post")
+			want(t, "by post without an address", clerk.Post(t, "/console/cases/new", form), 422, []string{"请填写邮寄地址", `name="result_method" value="post" checked`})
+			form.Set("result_address", "呼和浩特市新城区新华大街1号")
 			res = clerk.Post(t, "/console/cases/new", form)
 			if res.Status != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/console/cases/") {
 				t.Fatalf("registration: %d %q %.600s", res.Status, res.Header.Get("Location"), res.Body)
 			}
 			id := strings.TrimPrefix(res.Header.Get("Location"), "/console/cases/")
 			c := current(t, e, id)
-			if c.Channel != cases.Window || c.State != cases.Submitted || c.ApplicantName != "张三" || c.Form["新生儿姓名"] != "李小宝" {
+			if c.Channel != cases.Window || c.State != cases.Submitted || c.ApplicantName != "张三" || c.Form["新生儿姓名"] != "李小宝" ||
+				c.Result != (cases.ResultPref{Method: cases.ByPost, Address: "呼和浩特市新城区新华大街1号"}) {
 				t.Fatalf("registered: %+v", c)
 			}
 			mats, _ := e.App.Cases.Materials(t.Context(), id)

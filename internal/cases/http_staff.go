@@ -669,7 +669,7 @@ func (h *Handler) registerWalkIn(w http.ResponseWriter, r *http.Request) error {
 		return &errs.Error{Kind: errs.Invalid, Op: "cases.registerWalkIn", Msg: "表单无法解析", Err: err}
 	}
 	values := map[string]string{}
-	for _, k := range []string{"item", "kind", "id_number", "uscc", "name", "legal_rep", "phone", "form"} {
+	for _, k := range []string{"item", "kind", "id_number", "uscc", "name", "legal_rep", "phone", "form", "result_method", "result_address"} {
 		values[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	code := values["item"]
@@ -727,7 +727,8 @@ func (h *Handler) registerWalkIn(w http.ResponseWriter, r *http.Request) error {
 		return rerender(http.StatusUnprocessableEntity, fields)
 	}
 	c, err := h.svc.RegisterWalkIn(ctx, p, WalkIn{ItemCode: code, Kind: kind, IDNumber: values["id_number"], USCC: values["uscc"], Name: values["name"],
-		LegalRep: values["legal_rep"], Phone: values["phone"], Form: form, Paper: checked})
+		LegalRep: values["legal_rep"], Phone: values["phone"], Form: form, Paper: checked,
+		Result: ResultPref{Method: DeliveryMethod(values["result_method"]), Address: values["result_address"]}})
 	if err != nil {
 		if f, ok := web.FieldErrors(err); ok {
 			return rerender(http.StatusUnprocessableEntity, f)

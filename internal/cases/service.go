@@ -524,7 +524,8 @@ type WalkIn struct {
 	LegalRep string // legal: 法定代表人
 	Phone    string
 	Form     map[string]string
-	Paper    []string // names of the paper originals the clerk checked
+	Paper    []string   // names of the paper originals the clerk checked
+	Result   ResultPref // how the applicant asks to receive the result
 }
 
 // RegisterWalkIn files a case for a walk-in applicant at the window
@@ -536,6 +537,9 @@ func (s *Service) RegisterWalkIn(ctx context.Context, p *authz.Principal, in Wal
 	const op = "cases.RegisterWalkIn"
 	if !p.CanAny(authz.AcceptCases) {
 		return Case{}, &errs.Error{Kind: errs.Forbidden, Op: op, Msg: "您没有窗口收件的权限"}
+	}
+	if err := in.Result.check(op); err != nil {
+		return Case{}, err
 	}
 	// The item and the clerk's scope first: a refused walk-in leaves no account behind.
 	rec, _, err := s.items.Published(ctx, in.ItemCode)
@@ -556,6 +560,7 @@ func (s *Service) RegisterWalkIn(ctx context.Context, p *authz.Principal, in Wal
 	if err != nil {
 		return Case{}, err
 	}
+	c.Result = in.Result
 	now := s.now()
 	var out Case
 	err = sqldb.InTx(ctx, s.db, func(tx *sql.Tx) error {
