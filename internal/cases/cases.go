@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -321,9 +322,12 @@ type ResultPref struct {
 	Address string         `json:"address,omitempty"` // 邮寄地址, by post
 }
 
+// How is p's method: AtWindow unless the applicant chose otherwise.
+func (p ResultPref) How() DeliveryMethod { return cmp.Or(p.Method, AtWindow) }
+
 // Text describes p in zh-CN.
 func (p ResultPref) Text() string {
-	if p.Method == ByPost {
+	if p.How() == ByPost {
 		return "邮寄至：" + p.Address
 	}
 	return "窗口领取"

@@ -211,7 +211,7 @@ type caseJSON struct {
 	DecidedAt   *time.Time `json:"decided_at" doc:"办结时间"`
 	Result      ResultPref `json:"result" doc:"申请人选择的结果领取方式：window 窗口领取、post 邮寄（含 address）"`
 	DeliveredAt *time.Time `json:"delivered_at" doc:"结果送达时间（尚未送达为空）"`
-	Delivery    *Delivery  `json:"delivery" doc:"结果送达方式：window 窗口领取、post 邮政寄递（含邮件号）、electronic 电子送达"`
+	Delivery    *Delivery  `json:"delivery" doc:"结果送达方式：window 窗口领取（含领取人）、post 邮政寄递（含收件人、邮件号）"`
 	LegalDue    *string    `json:"legal_due" format:"date" doc:"法定办结日期（受理后计算，计时暂停时为空）"`
 	PromisedDue *string    `json:"promised_due" format:"date" doc:"承诺办结日期（受理后计算，计时暂停时为空）"`
 	FixItems    []string   `json:"fix_items" doc:"补正告知要求补正的内容"`
@@ -244,9 +244,7 @@ func toJSON(c Case, evs []Event) caseJSON {
 		Department: c.DeptName, Channel: c.Channel, SubmittedAt: timePtr(c.SubmittedAt), AcceptedAt: timePtr(c.AcceptedAt),
 		DecidedAt: timePtr(c.DecidedAt), LegalDue: dayPtr(c.LegalDue), PromisedDue: dayPtr(c.PromisedDue), FixItems: nonNil(c.FixItems),
 		Outstanding: nonNil(c.Outstanding), SupplyBy: dayPtr(c.SupplyBy), Version: c.Version, Events: evs}
-	if out.Result = c.Result; out.Result.Method == "" {
-		out.Result.Method = AtWindow
-	}
+	out.Result = ResultPref{Method: c.Result.How(), Address: c.Result.Address}
 	if !c.DeliveredAt.IsZero() {
 		d := c.Delivery
 		out.DeliveredAt, out.Delivery = timePtr(c.DeliveredAt), &d

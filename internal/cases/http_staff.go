@@ -2,7 +2,6 @@ package cases
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -465,7 +464,7 @@ func (h *Handler) renderCase(w http.ResponseWriter, r *http.Request, p *authz.Pr
 	for _, act := range StaffActions(p, c) {
 		f := formFor(act)
 		if act == Deliver && c.DeliveredAt.IsZero() { // as the applicant asked
-			f.Values = map[string]string{"method": string(cmp.Or(c.Result.Method, AtWindow)), "recipient": c.ApplicantName}
+			f.Values = map[string]string{"method": string(c.Result.How()), "recipient": c.ApplicantName}
 		}
 		if failed != nil && failed.Action == act {
 			f.Errors, f.Values = failed.Errors, failed.Values

@@ -160,25 +160,7 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 		w.Add(textMatch, like, like, like)
 	}
 	if q.State == ToDeliverFilter {
-		// The pickup list: intake hands results out for the implementing
-		// department, a handler where the case is now (as VisibleTo).
-		n := w.Next()
-		own, args := p.Filter(authz.ViewCases, "region_code", "dept_path", n)
-		at, atArgs := p.Filter(authz.ViewCases, "at_region_code", "at_dept_path", n+len(args))
-		w.AddNumbered("("+own+" OR "+at+")", append(args, atArgs...))
-		// A department-bound member: the subtree's waiting cases by
-		// department id (and the grant's region), from the two small
-		// partial indexes.
-		if sc := p.Scopes(authz.ViewCases); len(sc) == 1 && sc[0].DeptPath != "" && sc[0].Region != "" {
-			ids, ok, err := s.orgs.SubtreeIDs(ctx, sc[0].DeptPath, 50)
-			if err != nil {
-				return nil, 0, err
-			}
-			if ok {
-				return s.pickupOf(ctx, ids, authz.RegionPrefix(sc[0].Region)+"%", q.Q, q.Page)
-			}
-		}
-		return s.list(ctx, w, order, q.Page)
+		return s.pickup(ctx, p, w, q, order)
 	}
 	// Staff see the cases that are with their departments now.
 	cond, args := p.Filter(authz.ViewCases, "at_region_code", "at_dept_path", w.Next())
@@ -194,6 +176,28 @@ func (s *Service) Queue(ctx context.Context, p *authz.Principal, q Query) ([]Cas
 			w.AddIn("at_dept_id", ids)
 		}
 	}
+	return s.list(ctx, w, order, q.Page)
+}
+
+// pickup is the pickup list (待出件) of p, w holding its other conditions:
+// intake hands results out for the implementing department, a handler
+// where the case is now (as VisibleTo). A department-bound member's is
+// read by department id (and the grant's region) from the two small
+// partial indexes (pickupOf); anyone else's by the places.
+func (s *Service) pickup(ctx context.Context, p *authz.Principal, w *sqldb.Where, q Query, order string) ([]Case, int, error) {
+	if sc := p.Scopes(authz.ViewCases); len(sc) == 1 && sc[0].DeptPath != "" && sc[0].Region != "" {
+		ids, ok, err := s.orgs.SubtreeIDs(ctx, sc[0].DeptPath, 50)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ok {
+			return s.pickupOf(ctx, ids, authz.RegionPrefix(sc[0].Region)+"%", q.Q, q.Page)
+		}
+	}
+	n := w.Next()
+	own, args := p.Filter(authz.ViewCases, "region_code", "dept_path", n)
+	at, atArgs := p.Filter(authz.ViewCases, "at_region_code", "at_dept_path", n+len(args))
+	w.AddNumbered("("+own+" OR "+at+")", append(args, atArgs...))
 	return s.list(ctx, w, order, q.Page)
 }
 

@@ -140,10 +140,14 @@ func (r *importJobs) get(id string) (ImportJob, bool) {
 	if j == nil {
 		return ImportJob{}, false
 	}
+	return j.copy(), true
+}
+
+// copy is j to hand out: its own Errors, no cancel function.
+func (j *ImportJob) copy() ImportJob {
 	c := *j
-	c.Errors = slices.Clone(j.Errors)
-	c.cancel = nil
-	return c, true
+	c.Errors, c.cancel = slices.Clone(j.Errors), nil
+	return c
 }
 
 // SetImportHook installs f, called by every import job at the points
@@ -298,9 +302,7 @@ func (s *Service) CancelImport(ctx context.Context, p *authz.Principal, id strin
 		if m.cancel != nil {
 			m.cancel()
 		}
-		c := *m
-		c.Errors, c.cancel = slices.Clone(m.Errors), nil
-		return c, nil
+		return m.copy(), nil
 	}
 	s.imports.mu.Unlock()
 	// Running on another node, or ended just now.

@@ -56,10 +56,9 @@ const BulkChain = "bulk"
 // head instead of deadlocking over rows each wrote first. Call it before
 // tx's first entry; a transaction that has written one keeps its chain.
 func Bulk(ctx context.Context, tx *sql.Tx) error {
-	if _, ok := txChains.Load(weak.Make(tx)); ok {
+	if !keepChain(tx, BulkChain) {
 		return nil // it holds its chain's head already; a second would risk a deadlock
 	}
-	keepChain(tx, BulkChain)
 	// A no-op update takes the row lock; without the head (SQLite) it
 	// matches nothing, and the entries join MainChain.
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_chains SET seq = seq WHERE chain = $1`, BulkChain); err != nil {
@@ -100,11 +99,15 @@ func chainOf(tx *sql.Tx, targetID string) string {
 	return ChainFor(targetID)
 }
 
-func keepChain(tx *sql.Tx, chain string) {
+// keepChain makes chain tx's chain unless it has one; it reports whether
+// it did.
+func keepChain(tx *sql.Tx, chain string) bool {
 	k := weak.Make(tx)
-	if _, loaded := txChains.LoadOrStore(k, chain); !loaded {
+	_, loaded := txChains.LoadOrStore(k, chain)
+	if !loaded {
 		runtime.AddCleanup(tx, func(k weak.Pointer[sql.Tx]) { txChains.Delete(k) }, k)
 	}
+	return !loaded
 }
 
 // Actor is who acts, taken from the request context.

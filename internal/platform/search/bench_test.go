@@ -173,17 +173,20 @@ func reportLatency(b *testing.B, ds, cpu []time.Duration) {
 
 var benchFilter = map[string][]string{"type": {"行政许可"}}
 
+// benchModes are the kinds of query the search benchmarks measure.
+var benchModes = []struct {
+	name string
+	q    search.Query
+}{
+	{"plain", search.Query{Limit: 20}},
+	{"filtered", search.Query{Limit: 20, Region: "150100", Filters: benchFilter}},
+	{"filtered+facets", search.Query{Limit: 20, Region: "150100", Filters: benchFilter, Facets: []string{"type", "audience"}}},
+}
+
 func BenchmarkSearch(b *testing.B) {
 	ix := openBenchIndex(b)
 	ctx := context.Background()
-	for _, mode := range []struct {
-		name string
-		q    search.Query
-	}{
-		{"plain", search.Query{Limit: 20}},
-		{"filtered", search.Query{Limit: 20, Region: "150100", Filters: benchFilter}},
-		{"filtered+facets", search.Query{Limit: 20, Region: "150100", Filters: benchFilter, Facets: []string{"type", "audience"}}},
-	} {
+	for _, mode := range benchModes {
 		b.Run(mode.name, func(b *testing.B) {
 			var line []string
 			for _, text := range benchQueries { // warm up, and show what the mix matches
@@ -320,14 +323,7 @@ func BenchmarkSearchTokens(b *testing.B) {
 	ix := openBenchIndex(b)
 	defer search.Plain(ix, false, false)
 	ctx := context.Background()
-	for _, mode := range []struct {
-		name string
-		q    search.Query
-	}{
-		{"plain", search.Query{Limit: 20}},
-		{"filtered", search.Query{Limit: 20, Region: "150100", Filters: benchFilter}},
-		{"filtered+facets", search.Query{Limit: 20, Region: "150100", Filters: benchFilter, Facets: []string{"type", "audience"}}},
-	} {
+	for _, mode := range benchModes {
 		b.Run(mode.name, func(b *testing.B) {
 			runtime.LockOSThread() // for threadCPU
 			defer runtime.UnlockOSThread()
